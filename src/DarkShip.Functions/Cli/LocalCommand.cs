@@ -1,0 +1,124 @@
+using System.CommandLine;
+using DarkShip.Functions.Hosting;
+using DarkShip.Functions.Local;
+
+namespace DarkShip.Functions.Cli;
+
+internal static class LocalCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Port of the local front door on 127.0.0.1.", DefaultValueFactory = _ => 7071 };
+        var settings = new Option<FileInfo>("--settings") { Description = "A local.settings.json whose Values are the app settings.", DefaultValueFactory = _ => new FileInfo("local.settings.json") };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions of the in-memory mirror hub.", DefaultValueFactory = _ => 4 };
+        var command = new Command("local", "Run the whole system on this machine: the handler, and stand-ins for the host's HTTP, Event Hubs and timer triggers.")
+        {
+            port, settings, partitions,
+        };
+        command.SetAction((result, cancellationToken) => RunAsync(
+            new LocalRunnerOptions(result.GetValue(port), result.GetValue(partitions)),
+            LocalSettings.Load(result.GetValue(settings)!.FullName),
+            result.InvocationConfiguration.Output,
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(LocalRunnerOptions options, LocalSettings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var run = await LocalRun.StartAsync(options, settings, cancellationToken);
+        var url = run.Url;
+        const string sampleBody = "{\"entities\":{\"consumer\":\"c1\",\"store\":\"s9\"}}";
+        await output.WriteLineAsync($$"""
+
+            DarkShip is running locally at {{url}}
+              predict      POST {{url}}/api/predict/{model}   (and /api/predict/{model}/batch)
+              outcomes     POST {{url}}/api/outcomes
+              mirror hub   POST {{url}}/eventhubs/{{run.Triggers.Hub?.Name}}/messages -> ShadowScore ({{options.Partitions}} partitions)
+              timers       {{string.Join(", ", run.Triggers.Schedules.Select(s => $"{s.Key} '{s.Value}'"))}}  (run one now: POST {{url}}/admin/functions/{name})
+            Try it:
+              curl -s -X POST {{url}}/api/predict/fraud -H 'content-type: application/json' -d '{{sampleBody}}'
+            Press Ctrl-C to stop.
+            """);
+        await run.WaitForShutdownAsync(cancellationToken);
+        return 0;
+    }
+}
+
+/// <summary>A running local system: the handler in this process, and the front door in front of it.</summary>
+internal sealed class LocalRun : IAsyncDisposable
+{
+    private readonly WebApplication handler;
+    private readonly WebApplication door;
+
+    private LocalRun(WebApplication handler, WebApplication door)
+    {
+        this.handler = handler;
+        this.door = door;
+    }
+
+    public string Url => door.Urls.First();
+
+    public LocalTriggers Triggers => door.Services.GetRequiredService<LocalTriggers>();
+
+    public IServiceProvider HandlerServices => handler.Services;
+
+    public static async Task<LocalRun> StartAsync(LocalRunnerOptions options, LocalSettings settings, CancellationToken cancellationToken)
+    {
+        // The handler gets the app settings as configuration, as the host passes them in its environment.
+        var handler = HandlerApp.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(settings.Values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)));
+            b.WebHost.UseUrls("http://127.0.0.1:0");
+            b.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
+        });
+        await handler.StartAsync(cancellationToken);
+        var handlerUri = new Uri(handler.Urls.First());
+        await WaitUntilReadyAsync(handlerUri, cancellationToken);
+
+        var door = LocalFrontDoor.Build(options, handlerUri, settings);
+        await door.StartAsync(cancellationToken);
+        return new LocalRun(handler, door);
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => door.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await door.StopAsync();
+        await handler.StopAsync();
+        await door.DisposeAsync();
+        await handler.DisposeAsync();
+    }
+
+    /// <summary>Polls <c>GET /</c> as the host does before it sends any invocation.</summary>
+    private static async Task WaitUntilReadyAsync(Uri handler, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { BaseAddress = handler, Timeout = TimeSpan.FromSeconds(2) };
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/", cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        throw new InvalidOperationException($"the handler at {handler} never answered its readiness check");
+    }
+
+    /// <summary>The front door owns Ctrl-C; the handler is started and stopped by <see cref="LocalRun"/>.</summary>
+    private sealed class OwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Globalization;
+using DarkShip.Scoring;
+using DarkShip.Scoring.XGBoost;
+
+namespace DarkShip.Functions.Cli;
+
+/// <summary>
+/// <c>darkship score --model m.json --input rows.csv|rows.jsonl [--margin] [--output out.jsonl]</c>:
+/// scores a file offline, one output line per input row, streaming. A bad row is reported on
+/// stderr with its line number and written as <c>null</c> so outputs stay aligned with inputs.
+/// Exit codes: 0 all rows scored, 1 some rows were bad, 2 the model or the files could not be used.
+/// </summary>
+internal static class ScoreCommand
+{
+    private const int ChunkRows = 1024;
+
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "An XGBoost JSON model (Booster.save_model(\"m.json\")).", Required = true };
+        var input = new Option<FileInfo>("--input") { Description = "Rows to score: .csv (empty cell = missing, optional header of feature names) or .jsonl (arrays, null = missing).", Required = true };
+        var margin = new Option<bool>("--margin") { Description = "Write raw margins instead of the objective's transformed output." };
+        var output = new Option<FileInfo?>("--output") { Description = "Where to write one JSON value per row (default: standard output)." };
+        var command = new Command("score", "Score a file of rows with a model, offline.") { model, input, margin, output };
+        command.SetAction((result, cancellationToken) => RunAsync(
+            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(margin), result.GetValue(output),
+            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(FileInfo modelFile, FileInfo inputFile, bool margin, FileInfo? outputFile, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        XGBoostModel model;
+        try
+        {
+            model = XGBoostModelReader.Load(modelFile.FullName);
+        }
+        catch (ModelFormatException e)
+        {
+            await stderr.WriteLineAsync($"error: {modelFile.Name}: {e.Message}");
+            return 2;
+        }
+
+        var csv = inputFile.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase);
+        if (!csv && !inputFile.Extension.Equals(".jsonl", StringComparison.OrdinalIgnoreCase) && !inputFile.Extension.Equals(".ndjson", StringComparison.OrdinalIgnoreCase))
+        {
+            await stderr.WriteLineAsync($"error: {inputFile.Name}: the input must be .csv or .jsonl");
+            return 2;
+        }
+
+        if (!inputFile.Exists)
+        {
+            await stderr.WriteLineAsync($"error: {inputFile.FullName} does not exist");
+            return 2;
+        }
+
+        var kind = margin ? OutputKind.Margin : OutputKind.Transformed;
+        var width = model.GetOutputCount(kind);
+        using var reader = new StreamReader(inputFile.FullName);
+        var writer = outputFile is null ? stdout : new StreamWriter(outputFile.FullName, append: false) { AutoFlush = false };
+        long scored = 0, bad = 0;
+        try
+        {
+            var chunk = new List<InputRow>(ChunkRows);
+            var rows = new float[ChunkRows * model.FeatureCount];
+            var results = new float[ChunkRows * width];
+            foreach (var row in RowFileReader.Read(reader, csv, model.FeatureCount, model.FeatureNames))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                chunk.Add(row);
+                if (chunk.Count == ChunkRows)
+                {
+                    (var s, var b) = await FlushAsync(model, kind, width, chunk, rows, results, writer, stderr);
+                    scored += s;
+                    bad += b;
+                }
+            }
+
+            (var s2, var b2) = await FlushAsync(model, kind, width, chunk, rows, results, writer, stderr);
+            scored += s2;
+            bad += b2;
+        }
+        catch (InvalidDataException e)
+        {
+            await stderr.WriteLineAsync($"error: {inputFile.Name} {e.Message}");
+            return 2;
+        }
+        finally
+        {
+            await writer.FlushAsync(cancellationToken);
+            if (outputFile is not null)
+            {
+                await writer.DisposeAsync();
+            }
+        }
+
+        await stderr.WriteLineAsync($"scored {scored} rows{(bad > 0 ? $", {bad} bad rows (written as null)" : "")}");
+        return bad > 0 ? 1 : 0;
+    }
+
+    private static async Task<(long Scored, long Bad)> FlushAsync(XGBoostModel model, OutputKind kind, int width, List<InputRow> chunk, float[] rows, float[] results, TextWriter writer, TextWriter stderr)
+    {
+        // Score the good rows of the chunk in one batch, then write every row in input order.
+        var good = 0;
+        foreach (var row in chunk)
+        {
+            if (row.Values is not null)
+            {
+                row.Values.CopyTo(rows, good++ * model.FeatureCount);
+            }
+        }
+
+        model.PredictBatch(rows.AsSpan(0, good * model.FeatureCount), results.AsSpan(0, good * width), kind);
+        var next = 0;
+        long bad = 0;
+        foreach (var row in chunk)
+        {
+            if (row.Values is null)
+            {
+                bad++;
+                await stderr.WriteLineAsync($"line {row.Line}: {row.Error}");
+                await writer.WriteLineAsync("null");
+                continue;
+            }
+
+            await writer.WriteLineAsync(Format(results.AsSpan(next++ * width, width)));
+        }
+
+        chunk.Clear();
+        return (good, bad);
+    }
+
+    private static string Format(ReadOnlySpan<float> values)
+    {
+        if (values.Length == 1)
+        {
+            return Number(values[0]);
+        }
+
+        var parts = new string[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            parts[i] = Number(values[i]);
+        }
+
+        return "[" + string.Join(",", parts) + "]";
+    }
+
+    private static string Number(float v) => float.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "null";
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using DarkShip.Functions.Cli;
+
+// One executable, several verbs. With no verb it serves, as the Functions host launches it.
+var root = new RootCommand("DarkShip: serve machine-learning models from Azure Functions and ship new ones darkly.")
+{
+    ServeCommand.Create(),      // the custom handler the Functions host launches
+    LocalCommand.Create(),      // the whole system on one machine: handler + stand-ins for the host's triggers
+    ScoreCommand.Create(),      // offline batch scoring of a model file
+    FunctionsCommand.Create(),  // function.json files for the publish package
+};
+root.TreatUnmatchedTokensAsErrors = false;
+root.SetAction(ServeCommand.RunAsync);
+
+return await root.Parse(args).InvokeAsync();

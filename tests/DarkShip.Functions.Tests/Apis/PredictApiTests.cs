@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using DarkShip.Scoring;
+using DarkShip.Scoring.XGBoost;
+using DarkShip.Serving.Models;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DarkShip.Functions.Tests.Apis;
+
+public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+{
+    [Fact]
+    public async Task Readiness_Answers200()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Predict_UnknownModel_Is404Problem()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/predict/nobody", new { entities = new { consumer = "c1" } });
+
+        await AssertProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("bad name")]
+    [InlineData("-leading-dash")]
+    [InlineData("a.b")]
+    public async Task Predict_InvalidModelName_Is400WithAFieldError(string model)
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync($"/api/predict/{Uri.EscapeDataString(model)}", new { });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("model", out _));
+    }
+
+    [Fact]
+    public async Task Predict_MalformedJson_Is400ProblemWithoutExceptionText()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsync("/api/predict/fraud", new StringContent("{\"features\": ", Encoding.UTF8, "application/json"));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("The request body is not valid JSON of the expected shape.", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Predict_BodyOverTheLimit_Is413Problem()
+    {
+        using var client = factory.CreateClient();
+        var huge = "{\"requestId\":\"" + new string('x', 2 * 1024 * 1024) + "\"}";
+
+        using var response = await client.PostAsync("/api/predict/fraud", new StringContent(huge, Encoding.UTF8, "application/json"));
+
+        await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task Predict_ChampionWithInlineFeatures_ReturnsXGBoostsScore()
+    {
+        var model = XGBoostModelReader.Load(TestPaths.Fixture("binary_logistic_gbtree", "model.json"));
+        using var cases = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("binary_logistic_gbtree", "cases.json")));
+        var row = cases.RootElement.GetProperty("rows")[0];
+        var expected = cases.RootElement.GetProperty("transformed")[0][0].GetDouble();
+        var features = row.EnumerateArray().Select((v, i) => (i, v)).ToDictionary(p => $"f{p.i}", p => p.v.ValueKind == JsonValueKind.Null ? (double?)null : p.v.GetDouble());
+        using var client = WithChampion("fraud", "7", model).CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = body.RootElement;
+        Assert.Equal("fraud", root.GetProperty("model").GetString());
+        Assert.Equal("7", root.GetProperty("version").GetString());
+        Assert.Equal("champion", root.GetProperty("arm").GetString());
+        Assert.Equal(expected, root.GetProperty("score").GetDouble(), 1e-6);
+        Assert.Equal(26, root.GetProperty("predictionId").GetString()!.Length);
+        Assert.Equal(features.Count(f => f.Value is null), root.GetProperty("missingFeatures").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Predict_UnknownFeatureName_Is400NamingIt()
+    {
+        var model = XGBoostModelReader.Load(TestPaths.Fixture("binary_logistic_gbtree", "model.json"));
+        using var client = WithChampion("fraud", "7", model).CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new Dictionary<string, double> { ["f0"] = 1, ["colour"] = 2 } });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("features.colour", out _));
+    }
+
+    [Fact]
+    public async Task PredictBatch_MulticlassRows_ReturnEachRowsProbabilities()
+    {
+        var model = XGBoostModelReader.Load(TestPaths.Fixture("multi_softprob_wine", "model.json"));
+        using var cases = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("multi_softprob_wine", "cases.json")));
+        var rows = cases.RootElement.GetProperty("rows").EnumerateArray().Take(5)
+            .Select(r => new { features = r.EnumerateArray().Select((v, i) => (i, v)).ToDictionary(p => $"f{p.i}", p => p.v.ValueKind == JsonValueKind.Null ? (double?)null : p.v.GetDouble()) })
+            .ToArray();
+        using var client = WithChampion("wine", "1", model).CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/predict/wine/batch", new { rows });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var scores = body.RootElement[r].GetProperty("scores").EnumerateArray().Select(s => s.GetDouble()).ToArray();
+            var expected = cases.RootElement.GetProperty("transformed")[r].EnumerateArray().Select(s => s.GetDouble()).ToArray();
+            Assert.Equal(expected.Length, scores.Length);
+            for (var c = 0; c < expected.Length; c++)
+            {
+                Assert.Equal(expected[c], scores[c], 1e-6);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(101)]
+    public async Task PredictBatch_OutsideOneToHundredRows_Is400(int count)
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/predict/fraud/batch", new { rows = Enumerable.Range(0, count).Select(_ => new { }).ToArray() });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("rows", out _));
+    }
+
+    [Fact]
+    public async Task Outcomes_NotYetAccepted_Is501ProblemSayingNothingWasStored()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/outcomes", new { predictionId = "x", label = 1 });
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.NotImplemented);
+        Assert.Contains("nothing was stored", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ShadowScore_HostBatchPayload_Succeeds_AndMalformedPayloadFailsTheInvocation()
+    {
+        using var client = factory.CreateClient();
+        const string good = """{"Data":{"events":"[\"{}\",\"{}\"]"},"Metadata":{"SequenceNumberArray":"[5,6]","PartitionContext":"{\"PartitionId\":\"2\"}"}}""";
+
+        using var ok = await client.PostAsync("/ShadowScore", new StringContent(good, Encoding.UTF8, "application/json"));
+        using var bad = await client.PostAsync("/ShadowScore", new StringContent("""{"Data":{},"Metadata":{}}""", Encoding.UTF8, "application/json"));
+        using var notJson = await client.PostAsync("/ShadowScore", new StringContent("nope", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using var response = JsonDocument.Parse(await ok.Content.ReadAsStringAsync());
+        Assert.Contains("2 events from partition 2 (sequence 5..6)", response.RootElement.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+    }
+
+    private WebApplicationFactory<Program> WithChampion(string name, string version, IModel model) =>
+        factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
+        {
+            var registry = new InMemoryModelRegistry();
+            registry.SetChampion(new DeployedModel(name, version, model));
+            services.AddSingleton(registry);
+        }));
+
+    private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal((int)status, doc.RootElement.GetProperty("status").GetInt32());
+        return doc.RootElement.Clone();
+    }
+}

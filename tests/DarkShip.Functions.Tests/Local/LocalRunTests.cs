@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using DarkShip.Functions.Cli;
+using DarkShip.Functions.Local;
+
+namespace DarkShip.Functions.Tests.Local;
+
+/// <summary>The whole local system in one process: front door, real handler, hub consumer and timers.</summary>
+public sealed class LocalRunTests : IAsyncLifetime
+{
+    private LocalRun? run;
+    private HttpClient? client;
+
+    public async Task InitializeAsync()
+    {
+        var settings = LocalSettings.Load(Path.Combine(TestPaths.RepoRoot, "local.settings.sample.json"));
+        run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), settings, CancellationToken.None);
+        client = new HttpClient { BaseAddress = new Uri(run.Url) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        client!.Dispose();
+        await run!.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Predict_UnknownModel_IsProxiedToTheHandler_AndAnswersProblem404()
+    {
+        using var response = await client!.PostAsJsonAsync("/api/predict/fraud", new { entities = new { consumer = "c1" } });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("fraud", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownRoute_IsNotProxied()
+    {
+        using var response = await client!.PostAsync("/api/nothing-here", null);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MirrorHub_EventsSentOverRest_AreDeliveredToShadowScoreAndCheckpointed()
+    {
+        var batch = JsonSerializer.Serialize(Enumerable.Range(0, 20).Select(i => new
+        {
+            Body = JsonSerializer.Serialize(new { predictionId = $"p{i}" }),
+            BrokerProperties = new { PartitionKey = $"c{i % 3}" },
+        }));
+        using var content = new StringContent(batch, Encoding.UTF8, "application/vnd.microsoft.servicebus.json");
+
+        using var response = await client!.PostAsync("/eventhubs/mirror/messages", content);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var drained = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (run!.Triggers.Hub!.Backlog > 0)
+        {
+            await Task.Delay(10, drained.Token);
+        }
+
+        Assert.Equal(0, run.Triggers.Hub.Backlog);
+    }
+
+    [Fact]
+    public async Task MirrorHub_UnknownHubOrBadBatch_IsRejected()
+    {
+        using var unknown = await client!.PostAsync("/eventhubs/other/messages", new StringContent("x"));
+        using var bad = await client.PostAsync("/eventhubs/mirror/messages", new StringContent("{not json", Encoding.UTF8, "application/vnd.microsoft.servicebus.json"));
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(0, run!.Triggers.Hub!.Backlog);
+    }
+
+    [Theory]
+    [InlineData("DriftMonitor")]
+    [InlineData("PromoteModels")]
+    public async Task Admin_RunsATimerFunctionNow_ThroughTheInvocationProtocol(string name)
+    {
+        using var response = await client!.PostAsync($"/admin/functions/{name}", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains(name, body.RootElement.GetProperty("logs")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Admin_NotATimer_Is404()
+    {
+        using var response = await client!.PostAsync("/admin/functions/Predict", null);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
