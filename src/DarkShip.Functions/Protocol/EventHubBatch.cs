@@ -46,7 +46,7 @@ internal sealed record EventHubBatch(string? PartitionId, IReadOnlyList<EventHub
                 seq,
                 Text(At(offsets, i)) ?? Text(InvocationRequest.Property(sys, "Offset")) ?? Text(InvocationRequest.Property(sys, "x-opt-offset")),
                 Text(At(keys, i)) ?? Text(InvocationRequest.Property(sys, "PartitionKey")) ?? Text(InvocationRequest.Property(sys, "x-opt-partition-key")),
-                Time(At(times, i)) ?? Time(InvocationRequest.Property(sys, "EnqueuedTimeUtc")) ?? Time(InvocationRequest.Property(sys, "x-opt-enqueued-time")),
+                InvocationRequest.Instant(At(times, i)) ?? InvocationRequest.Instant(InvocationRequest.Property(sys, "EnqueuedTimeUtc")) ?? InvocationRequest.Instant(InvocationRequest.Property(sys, "x-opt-enqueued-time")),
                 At(properties, i)));
         }
 
@@ -73,6 +73,4 @@ internal sealed record EventHubBatch(string? PartitionId, IReadOnlyList<EventHub
         _ => null,
     };
 
-    private static DateTimeOffset? Time(JsonElement e) =>
-        e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 }

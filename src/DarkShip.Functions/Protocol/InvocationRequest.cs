@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace DarkShip.Functions.Protocol;
@@ -87,6 +88,10 @@ internal sealed class InvocationRequest(JsonElement data, JsonElement metadata)
 
         return default;
     }
+
+    /// <summary>An ISO 8601 instant from a string value (UTC when it names no offset), or <see langword="null"/>.</summary>
+    public static DateTimeOffset? Instant(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
     private static JsonElement EmptyObject()
     {

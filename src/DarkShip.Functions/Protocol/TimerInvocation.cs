@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace DarkShip.Functions.Protocol;
@@ -18,10 +17,8 @@ internal sealed record TimerInvocation(bool IsPastDue, DateTimeOffset? Last, Dat
         var pastDue = InvocationRequest.Property(timer, "IsPastDue");
         return new TimerInvocation(
             pastDue.ValueKind == JsonValueKind.True,
-            Time(InvocationRequest.Property(status, "Last")),
-            Time(InvocationRequest.Property(status, "Next")));
+            InvocationRequest.Instant(InvocationRequest.Property(status, "Last")),
+            InvocationRequest.Instant(InvocationRequest.Property(status, "Next")));
     }
 
-    private static DateTimeOffset? Time(JsonElement e) =>
-        e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 }
