@@ -6,20 +6,23 @@ namespace DarkShip.Scoring.Trees;
 /// <summary>
 /// A compiled forest: every tree's splits in one flat <see cref="Node"/> array (each tree laid
 /// out in depth-first pre-order, so the left path is contiguous), leaf values in another.
-/// Immutable once built; safe for concurrent readers.
+/// Immutable once built; safe for concurrent readers. Batches use a second, branch-free layout of
+/// the same trees (<see cref="CompleteTrees"/>).
 /// </summary>
 internal sealed class TreeEnsemble
 {
     /// <summary>Rows scored together per pass over the trees, so a tree stays in cache across them.</summary>
-    internal const int BlockRows = 64;
+    internal const int BlockRows = CompleteTrees.BlockRows;
 
     private readonly Node[] nodes;
     private readonly float[] leaves;
     private readonly int[] roots;
     private readonly int[] groups;
+    private readonly CompleteTrees complete;
 
-    internal TreeEnsemble(Node[] nodes, float[] leaves, int[] roots, int[] groups, int groupCount)
+    internal TreeEnsemble(Node[] nodes, float[] leaves, int[] roots, int[] groups, int groupCount, int featureCount)
     {
+        complete = CompleteTrees.Build(nodes, leaves, roots, featureCount);
         this.nodes = nodes;
         this.leaves = leaves;
         this.roots = roots;
@@ -33,24 +36,37 @@ internal sealed class TreeEnsemble
 
     public int GroupCount { get; }
 
+    /// <summary>Widest row staged on the stack for the branch-free walk; wider rows walk the pointer layout.</summary>
+    private const int MaxStagedFeatures = 1024;
+
     /// <summary>Adds every tree's leaf for one row to <paramref name="margins"/> (one slot per output group).</summary>
     public void Accumulate(ReadOnlySpan<float> row, Span<float> margins)
+    {
+        if (row.Length > MaxStagedFeatures)
+        {
+            AccumulatePointer(row, margins);
+            return;
+        }
+
+        Span<float> staged = stackalloc float[complete.RowScratchLength];
+        complete.StageRow(row, staged);
+        ref var staged0 = ref MemoryMarshal.GetReference(staged);
+        ref var nodes0 = ref MemoryMarshal.GetArrayDataReference(nodes);
+        ref var leaves0 = ref MemoryMarshal.GetArrayDataReference(leaves);
+        ref var row0 = ref MemoryMarshal.GetReference(row);
+        for (var t = 0; t < roots.Length; t++)
+        {
+            margins[groups[t]] += complete.IsComplete(t)
+                ? complete.Descend(t, ref staged0)
+                : Unsafe.Add(ref leaves0, Descend(ref nodes0, ref row0, roots[t]));
+        }
+    }
+
+    private void AccumulatePointer(ReadOnlySpan<float> row, Span<float> margins)
     {
         ref var nodes0 = ref MemoryMarshal.GetArrayDataReference(nodes);
         ref var leaves0 = ref MemoryMarshal.GetArrayDataReference(leaves);
         ref var row0 = ref MemoryMarshal.GetReference(row);
-        if (GroupCount == 1)
-        {
-            var sum = margins[0];
-            for (var t = 0; t < roots.Length; t++)
-            {
-                sum += Unsafe.Add(ref leaves0, Descend(ref nodes0, ref row0, roots[t]));
-            }
-
-            margins[0] = sum;
-            return;
-        }
-
         for (var t = 0; t < roots.Length; t++)
         {
             margins[groups[t]] += Unsafe.Add(ref leaves0, Descend(ref nodes0, ref row0, roots[t]));
@@ -58,55 +74,50 @@ internal sealed class TreeEnsemble
     }
 
     /// <summary>
-    /// Adds every tree's leaves for <paramref name="rowCount"/> rows (row-major, <paramref name="featureCount"/>
-    /// wide) to <paramref name="margins"/> (row-major, <see cref="GroupCount"/> wide), a block of rows per pass.
-    /// Within a row, trees are added in model order, so sums equal those of <see cref="Accumulate"/>.
+    /// Adds every tree's leaves for a block of up to <see cref="BlockRows"/> rows (row-major,
+    /// <paramref name="featureCount"/> wide) to <paramref name="margins"/> (row-major,
+    /// <see cref="GroupCount"/> wide). Trees with the complete layout descend branch-free from the
+    /// staged block in <paramref name="scratch"/> (<see cref="BatchScratchLength"/> floats); the rest
+    /// walk the pointer layout. Within a row, trees are added in model order, so sums equal those of
+    /// <see cref="Accumulate"/>.
     /// </summary>
-    public void AccumulateBatch(ReadOnlySpan<float> rows, int rowCount, int featureCount, Span<float> margins)
+    public void AccumulateBatch(ReadOnlySpan<float> rows, int rowCount, int featureCount, Span<float> margins, Span<float> scratch)
+    {
+        if (rowCount > BlockRows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rowCount), rowCount, $"A block holds at most {BlockRows} rows.");
+        }
+
+        complete.Stage(rows, rowCount, scratch);
+        var groupCount = GroupCount;
+        for (var t = 0; t < roots.Length; t++)
+        {
+            if (complete.IsComplete(t))
+            {
+                complete.AccumulateStaged(t, scratch, rowCount, margins, groupCount, groups[t]);
+            }
+            else
+            {
+                AccumulatePointer(t, rows, rowCount, featureCount, margins);
+            }
+        }
+    }
+
+    /// <summary>Floats of scratch <see cref="AccumulateBatch"/> needs.</summary>
+    public int BatchScratchLength => complete.ScratchLength;
+
+    private void AccumulatePointer(int tree, ReadOnlySpan<float> rows, int rowCount, int featureCount, Span<float> margins)
     {
         ref var nodes0 = ref MemoryMarshal.GetArrayDataReference(nodes);
         ref var leaves0 = ref MemoryMarshal.GetArrayDataReference(leaves);
         ref var rows0 = ref MemoryMarshal.GetReference(rows);
         ref var margins0 = ref MemoryMarshal.GetReference(margins);
-        var groupCount = GroupCount;
-        for (var start = 0; start < rowCount; start += BlockRows)
+        var root = roots[tree];
+        var group = groups[tree];
+        for (var r = 0; r < rowCount; r++)
         {
-            var end = Math.Min(start + BlockRows, rowCount);
-            for (var t = 0; t < roots.Length; t++)
-            {
-                var root = roots[t];
-                var group = groups[t];
-                var r = start;
-
-                // Four rows descend the same tree side by side: their loads are independent, so
-                // the CPU overlaps them instead of waiting on one chain of dependent reads.
-                for (; r + 4 <= end; r += 4)
-                {
-                    ref var a = ref Unsafe.Add(ref rows0, r * featureCount);
-                    ref var b = ref Unsafe.Add(ref a, featureCount);
-                    ref var c = ref Unsafe.Add(ref b, featureCount);
-                    ref var d = ref Unsafe.Add(ref c, featureCount);
-                    int na = root, nb = root, nc = root, nd = root;
-                    while ((na & nb & nc & nd) >= 0) // until all four reach a leaf (all sign bits set)
-                    {
-                        na = Step(ref nodes0, ref a, na);
-                        nb = Step(ref nodes0, ref b, nb);
-                        nc = Step(ref nodes0, ref c, nc);
-                        nd = Step(ref nodes0, ref d, nd);
-                    }
-
-                    Unsafe.Add(ref margins0, (r * groupCount) + group) += Unsafe.Add(ref leaves0, ~na);
-                    Unsafe.Add(ref margins0, ((r + 1) * groupCount) + group) += Unsafe.Add(ref leaves0, ~nb);
-                    Unsafe.Add(ref margins0, ((r + 2) * groupCount) + group) += Unsafe.Add(ref leaves0, ~nc);
-                    Unsafe.Add(ref margins0, ((r + 3) * groupCount) + group) += Unsafe.Add(ref leaves0, ~nd);
-                }
-
-                for (; r < end; r++)
-                {
-                    var leaf = Descend(ref nodes0, ref Unsafe.Add(ref rows0, r * featureCount), root);
-                    Unsafe.Add(ref margins0, (r * groupCount) + group) += Unsafe.Add(ref leaves0, leaf);
-                }
-            }
+            var leaf = Descend(ref nodes0, ref Unsafe.Add(ref rows0, r * featureCount), root);
+            Unsafe.Add(ref margins0, (r * GroupCount) + group) += Unsafe.Add(ref leaves0, leaf);
         }
     }
 

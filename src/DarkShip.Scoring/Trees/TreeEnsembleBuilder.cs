@@ -149,8 +149,8 @@ internal sealed class TreeEnsembleBuilder
         }
     }
 
-    /// <summary>Finishes the forest; <paramref name="groups"/> gives each tree's output group (XGBoost's tree_info).</summary>
-    public TreeEnsemble Build(ReadOnlySpan<int> groups, int groupCount)
+    /// <summary>Finishes the forest; <paramref name="groups"/> gives each tree's output group (XGBoost's tree_info); rows are <paramref name="featureCount"/> wide.</summary>
+    public TreeEnsemble Build(ReadOnlySpan<int> groups, int groupCount, int featureCount)
     {
         if (groups.Length != roots.Count)
         {
@@ -165,7 +165,7 @@ internal sealed class TreeEnsembleBuilder
             }
         }
 
-        return new TreeEnsemble([.. nodes], [.. leaves], [.. roots], groups.ToArray(), groupCount);
+        return new TreeEnsemble([.. nodes], [.. leaves], [.. roots], groups.ToArray(), groupCount, featureCount);
     }
 
     private static ModelFormatException Bad(int treeIndex, string what) => new($"tree {treeIndex} {what}");

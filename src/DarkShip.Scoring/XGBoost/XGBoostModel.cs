@@ -134,6 +134,7 @@ public sealed class XGBoostModel : IModel
 
         var blockMargins = TreeEnsemble.BlockRows * GroupCount;
         var rented = ArrayPool<float>.Shared.Rent(blockMargins);
+        var scratch = ArrayPool<float>.Shared.Rent(trees.BatchScratchLength);
         try
         {
             for (var start = 0; start < rowCount; start += TreeEnsemble.BlockRows)
@@ -145,7 +146,7 @@ public sealed class XGBoostModel : IModel
                     baseMargins.CopyTo(margins.Slice(r * GroupCount, GroupCount));
                 }
 
-                trees.AccumulateBatch(rows.Slice(start * FeatureCount, count * FeatureCount), count, FeatureCount, margins);
+                trees.AccumulateBatch(rows.Slice(start * FeatureCount, count * FeatureCount), count, FeatureCount, margins, scratch);
                 for (var r = 0; r < count; r++)
                 {
                     Finish(margins.Slice(r * GroupCount, GroupCount), output.Slice((start + r) * width, width), kind);
@@ -154,6 +155,7 @@ public sealed class XGBoostModel : IModel
         }
         finally
         {
+            ArrayPool<float>.Shared.Return(scratch);
             ArrayPool<float>.Shared.Return(rented);
         }
     }

@@ -169,7 +169,7 @@ public static class XGBoostModelReader
                         builder.ApplyTreeWeights(weightDrop.Span);
                     }
 
-                    var ensemble = builder.Build(treeInfo.Span, groups);
+                    var ensemble = builder.Build(treeInfo.Span, groups, featureCount);
                     return new XGBoostModel(boosterName, objectiveName, featureCount, groups, baseMargins, featureNames.ToArray(), ensemble, null, objective);
 
                 case "gblinear":
