@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Lays out the deployable function-app package in artifacts/package:
 #   host.json, one folder per function with its function.json (generated from the catalog in code),
-#   and the self-contained linux-x64 ReadyToRun executable the host launches (DarkShip.Functions).
+#   and the self-contained linux-x64 ReadyToRun executable the host launches (DarkShip.Functions),
+#   trimmed and compiled as one composite image with the framework, so that a cold start loads
+#   little and JITs almost nothing (docs/performance.md has the measurements).
 # Usage: ./publish.sh [output-folder]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,7 +11,7 @@ out="${1:-artifacts/package}"
 rm -rf "$out"
 mkdir -p "$out"
 dotnet publish src/DarkShip.Functions -c Release -r linux-x64 --self-contained \
-  -p:PublishReadyToRun=true -p:DebugType=none -o "$out" --nologo -v q -clp:ErrorsOnly
+  -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -p:PublishTrimmed=true -p:DebugType=none -o "$out" --nologo -v q -clp:ErrorsOnly
 cp host.json "$out/"
 "$out/DarkShip.Functions" functions generate --output "$out"
 echo "package: $out ($(du -sh "$out" | cut -f1))"

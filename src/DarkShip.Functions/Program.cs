@@ -1,6 +1,12 @@
 using System.CommandLine;
 using DarkShip.Functions.Cli;
 
+// The Functions host launches the handler on every cold start: serve without building the verb tree.
+if (ServeCommand.IsLaunchedByHost(args))
+{
+    return await ServeCommand.RunAsync(args[1..], CancellationToken.None);
+}
+
 // One executable, several verbs. With no verb it serves, as the Functions host launches it.
 var root = new RootCommand("DarkShip: serve machine-learning models from Azure Functions and ship new ones darkly.")
 {

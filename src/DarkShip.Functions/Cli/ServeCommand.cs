@@ -15,10 +15,16 @@ internal static class ServeCommand
         return command;
     }
 
-    public static async Task<int> RunAsync(ParseResult result, CancellationToken cancellationToken)
+    /// <summary>Whether <paramref name="args"/> is <c>serve …</c>, the host's <c>customHandler.description.arguments</c>.</summary>
+    public static bool IsLaunchedByHost(string[] args) => args is ["serve", ..];
+
+    public static Task<int> RunAsync(ParseResult result, CancellationToken cancellationToken) =>
+        RunAsync([.. result.UnmatchedTokens], cancellationToken);
+
+    public static async Task<int> RunAsync(string[] hostArgs, CancellationToken cancellationToken)
     {
-        var app = HandlerApp.Build([.. result.UnmatchedTokens]);
-        await app.RunAsync();
+        var app = HandlerApp.Build(hostArgs);
+        await app.RunAsync(cancellationToken);
         return 0;
     }
 }

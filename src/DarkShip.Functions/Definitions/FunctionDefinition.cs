@@ -77,7 +77,7 @@ internal sealed record FunctionDefinition(string Name, Trigger Trigger, RetryPol
         var bindings = new JsonArray(Trigger.ToBinding());
         if (Trigger is HttpTrigger)
         {
-            bindings.Add(new JsonObject { ["type"] = "http", ["direction"] = "out", ["name"] = "res" });
+            bindings.Add((JsonNode)new JsonObject { ["type"] = "http", ["direction"] = "out", ["name"] = "res" });
         }
 
         var json = new JsonObject { ["bindings"] = bindings };

@@ -13,7 +13,19 @@ internal static class HandlerApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // Only what the handler uses, because the host waits for readiness on every cold start:
+        // app settings arrive as environment variables (plus args), Kestrel without HTTPS, routing,
+        // console logs the host collects. No appsettings files, so no file watcher; the content
+        // root is the package folder beside host.json.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddEnvironmentVariables().AddCommandLine(args);
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole();
         if (builder.Configuration[PortVariable] is { Length: > 0 } port)
         {
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -21,23 +21,23 @@ internal static partial class InvocationEndpoints
             catch (Exception e) when (e is JsonException or InvocationFormatException)
             {
                 LogBadPayload(logger, functionName, e.Message);
-                return Results.Json(new InvocationResponse { Logs = [$"{functionName}: the invocation payload is malformed: {e.Message}"] }, statusCode: StatusCodes.Status400BadRequest);
+                return Results.Json(new InvocationResponse { Logs = [$"{functionName}: the invocation payload is malformed: {e.Message}"] }, HandlerJsonContext.Default.InvocationResponse, statusCode: StatusCodes.Status400BadRequest);
             }
 
             try
             {
-                return Results.Json(await handler(request, context.RequestServices, cancellationToken));
+                return Results.Json(await handler(request, context.RequestServices, cancellationToken), HandlerJsonContext.Default.InvocationResponse);
             }
             catch (InvocationFormatException e)
             {
                 LogBadPayload(logger, functionName, e.Message);
-                return Results.Json(new InvocationResponse { Logs = [$"{functionName}: {e.Message}"] }, statusCode: StatusCodes.Status400BadRequest);
+                return Results.Json(new InvocationResponse { Logs = [$"{functionName}: {e.Message}"] }, HandlerJsonContext.Default.InvocationResponse, statusCode: StatusCodes.Status400BadRequest);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A non-2xx status tells the host the invocation failed, so its retry policy applies.
                 LogFailed(logger, e, functionName);
-                return Results.Json(new InvocationResponse { Logs = [$"{functionName} failed; see the handler's log."] }, statusCode: StatusCodes.Status500InternalServerError);
+                return Results.Json(new InvocationResponse { Logs = [$"{functionName} failed; see the handler's log."] }, HandlerJsonContext.Default.InvocationResponse, statusCode: StatusCodes.Status500InternalServerError);
             }
         }).ExcludeFromDescription();
 

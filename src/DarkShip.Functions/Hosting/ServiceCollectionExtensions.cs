@@ -17,6 +17,7 @@ internal static class ServiceCollectionExtensions
         {
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, HandlerJsonContext.Default);
         });
 
         // Until the Models table adapter is wired in, the registry lives in memory and starts empty.

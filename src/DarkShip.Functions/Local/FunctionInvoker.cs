@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -23,7 +24,8 @@ internal sealed partial class FunctionInvoker(HttpClient handler, TimeProvider t
         var payload = new JsonObject { ["Data"] = data, ["Metadata"] = metadata };
         try
         {
-            using var response = await handler.PostAsJsonAsync("/" + functionName, payload, cancellationToken);
+            using var content = new StringContent(payload.ToJsonString(), Encoding.UTF8, "application/json");
+            using var response = await handler.PostAsync("/" + functionName, content, cancellationToken);
             var logs = new List<string>();
             if (response.Content.Headers.ContentType?.MediaType == "application/json")
             {

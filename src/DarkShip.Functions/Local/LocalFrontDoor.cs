@@ -44,7 +44,7 @@ internal static partial class LocalFrontDoor
 
         app.MapPost("/eventhubs/{hub}/messages", ReceiveEventsAsync);
         app.MapPost("/admin/functions/{name}", InvokeNowAsync);
-        app.MapGet("/", (LocalTriggers triggers) => Results.Json(triggers.Describe()));
+        app.MapGet("/", (LocalTriggers triggers) => Results.Content(triggers.Describe().ToJsonString(), "application/json"));
         return app;
     }
 
@@ -164,7 +164,15 @@ internal static partial class LocalFrontDoor
         var result = await triggers.InvokeTimerNowAsync(name, cancellationToken);
         return result is null
             ? Results.Problem(statusCode: 404, title: "Unknown timer function", detail: $"'{name}' is not a timer function of this app.")
-            : Results.Json(new { result.Succeeded, result.Status, result.Logs }, statusCode: result.Succeeded ? 202 : 500);
+            : Results.Content(
+                new JsonObject
+                {
+                    ["succeeded"] = result.Succeeded,
+                    ["status"] = result.Status,
+                    ["logs"] = new JsonArray([.. result.Logs.Select(l => (JsonNode?)JsonValue.Create(l))]),
+                }.ToJsonString(),
+                "application/json",
+                statusCode: result.Succeeded ? 202 : 500);
     }
 }
 
@@ -200,11 +208,11 @@ internal sealed partial class LocalTriggers : BackgroundService
 
     public Dictionary<string, string> Schedules { get; } = new(StringComparer.Ordinal);
 
-    public object Describe() => new
+    public JsonObject Describe() => new()
     {
-        functions = FunctionCatalog.All.Select(f => new { name = f.Name, trigger = f.Trigger.GetType().Name }),
-        hub = Hub is null ? null : new { name = Hub.Name, partitions = Hub.Partitions.Count, backlog = Hub.Backlog },
-        timers = Schedules,
+        ["functions"] = new JsonArray([.. FunctionCatalog.All.Select(f => (JsonNode?)new JsonObject { ["name"] = f.Name, ["trigger"] = f.Trigger.GetType().Name })]),
+        ["hub"] = Hub is null ? null : new JsonObject { ["name"] = Hub.Name, ["partitions"] = Hub.Partitions.Count, ["backlog"] = Hub.Backlog },
+        ["timers"] = new JsonObject(Schedules.Select(s => KeyValuePair.Create(s.Key, (JsonNode?)JsonValue.Create(s.Value)))),
     };
 
     public async Task<InvocationResult?> InvokeTimerNowAsync(string name, CancellationToken cancellationToken)
