@@ -22,7 +22,8 @@ public sealed record StorageEndpoints(Uri TableEndpoint, Uri BlobEndpoint, Stora
     /// <summary>Azurite's well-known development account and key (public, documented by Microsoft).</summary>
     public const string DevelopmentAccount = "devstoreaccount1";
 
-    private const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    /// <summary>Azurite's well-known development key (public, documented by Microsoft; useless against Azure).</summary>
+    public const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     /// <summary>Reads the connection <paramref name="name"/> through <paramref name="setting"/>.</summary>
     /// <exception cref="InvalidOperationException">The settings name no usable account.</exception>

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace DarkShip.Storage.Pipeline;
+
+/// <summary>
+/// One log line per try with its <c>x-ms-client-request-id</c> (what Azure support asks for),
+/// status and duration. Only the path is logged: queries can carry entity keys.
+/// </summary>
+internal sealed partial class RequestLogPolicy(StorageService service, ILoggerFactory loggers) : HttpPipelinePolicy
+{
+    private readonly ILogger logger = loggers.CreateLogger("DarkShip.Storage." + service);
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline, async: false).AsTask().GetAwaiter().GetResult();
+
+    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline, async: true);
+
+    private async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline, bool async)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var path = message.Request.Uri.Path;
+        try
+        {
+            if (async)
+            {
+                await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+            }
+            else
+            {
+                ProcessNext(message, pipeline);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogTryFailed(logger, e, message.Request.Method.Method, path, message.Request.ClientRequestId, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            throw;
+        }
+
+        var status = message.Response.Status;
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (message.ResponseClassifier.IsErrorResponse(message))
+        {
+            LogTryError(logger, message.Request.Method.Method, path, status, message.Request.ClientRequestId, elapsed);
+        }
+        else
+        {
+            LogTry(logger, message.Request.Method.Method, path, status, message.Request.ClientRequestId, elapsed);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} → {Status} (x-ms-client-request-id {RequestId}, {ElapsedMs:F1} ms)")]
+    private static partial void LogTry(ILogger logger, string method, string path, int status, string requestId, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} → {Status} (x-ms-client-request-id {RequestId}, {ElapsedMs:F1} ms)")]
+    private static partial void LogTryError(ILogger logger, string method, string path, int status, string requestId, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} failed without a response (x-ms-client-request-id {RequestId}, {ElapsedMs:F1} ms)")]
+    private static partial void LogTryFailed(ILogger logger, Exception exception, string method, string path, string requestId, double elapsedMs);
+}

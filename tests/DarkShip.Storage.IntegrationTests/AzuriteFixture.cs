@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace DarkShip.Storage.IntegrationTests;
+
+/// <summary>
+/// A private Azurite for the test run: the repository's pinned npm package (<c>npm ci</c> installs it),
+/// on free loopback ports, with data in a temporary folder that is deleted afterwards.
+/// </summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    private readonly string dataFolder = Path.Combine(Path.GetTempPath(), "darkship-azurite-" + Guid.NewGuid().ToString("N"));
+    private Process? azurite;
+
+    public StorageEndpoints Endpoints { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var root = RepositoryRoot();
+        var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException($"Azurite is not installed at {script}: run 'npm ci' in {root} (.ci/run does).");
+        }
+
+        int blob = FreePort(), queue = FreePort(), table = FreePort();
+        Directory.CreateDirectory(dataFolder);
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList =
+            {
+                script, "--silent", "--skipApiVersionCheck", "--loose", "--location", dataFolder,
+                "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
+                "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
+                "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        azurite = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        azurite.OutputDataReceived += (_, _) => { };
+        azurite.ErrorDataReceived += (_, _) => { };
+        azurite.BeginOutputReadLine();
+        azurite.BeginErrorReadLine();
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await WaitForPortAsync(blob, deadline.Token);
+        await WaitForPortAsync(table, deadline.Token);
+
+        Endpoints = StorageEndpoints.FromConnectionString(
+            $"DefaultEndpointsProtocol=http;AccountName={StorageEndpoints.DevelopmentAccount};AccountKey={StorageEndpoints.DevelopmentKey};" +
+            $"TableEndpoint=http://127.0.0.1:{table}/{StorageEndpoints.DevelopmentAccount};BlobEndpoint=http://127.0.0.1:{blob}/{StorageEndpoints.DevelopmentAccount}");
+    }
+
+    public Task DisposeAsync()
+    {
+        if (azurite is { HasExited: false })
+        {
+            azurite.Kill(entireProcessTree: true);
+            azurite.WaitForExit(10_000);
+        }
+
+        azurite?.Dispose();
+        try
+        {
+            Directory.Delete(dataFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open is left in the temp folder; nothing depends on it.
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task WaitForPortAsync(int port, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (azurite!.HasExited)
+            {
+                throw new InvalidOperationException($"Azurite exited with code {azurite.ExitCode} before listening on {port}.");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50, cancellationToken);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "package.json")) && File.Exists(Path.Combine(dir.FullName, "Functions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (with package.json and Functions.sln) is not above " + AppContext.BaseDirectory);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Azurite";
+}
