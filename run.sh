@@ -16,7 +16,7 @@ for port in 10000 10002; do
     exit 1
   fi
 done
-npx --no-install azurite --silent --skipApiVersionCheck --loose --location .azurite \
+npx --no-install azurite --silent --disableTelemetry --skipApiVersionCheck --loose --location .azurite \
   --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >.azurite/azurite.log 2>&1 &
 azurite_pid=$!
 stop() {

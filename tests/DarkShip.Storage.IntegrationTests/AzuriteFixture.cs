@@ -30,7 +30,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             ArgumentList =
             {
-                script, "--silent", "--skipApiVersionCheck", "--loose", "--location", dataFolder,
+                script, "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--location", dataFolder,
                 "--blobHost", "127.0.0.1", "--blobPort", $"{blob}",
                 "--queueHost", "127.0.0.1", "--queuePort", $"{queue}",
                 "--tableHost", "127.0.0.1", "--tablePort", $"{table}",
