@@ -57,3 +57,26 @@ public sealed class StorageEndpointsTests
     private static Func<string, string?> Settings(params (string Key, string Value)[] values) =>
         key => values.FirstOrDefault(v => v.Key == key).Value;
 }
+
+public sealed class StorageCredentialsTests
+{
+    [Fact]
+    public void For_ConnectionString_IsNoCredential()
+    {
+        Assert.Null(StorageCredentials.For(StorageEndpoints.FromConnectionString("UseDevelopmentStorage=true")));
+    }
+
+    [Fact]
+    public void For_ManagedIdentitySetting_IsManagedIdentityCredential()
+    {
+        var endpoints = StorageEndpoints.FromSettings(n => n switch
+        {
+            "AzureWebJobsStorage__accountName" => "darkship",
+            "AzureWebJobsStorage__clientId" => "00000000-0000-0000-0000-000000000001",
+            _ => null,
+        });
+
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(StorageCredentials.For(endpoints, "managedidentity"));
+        Assert.IsType<Azure.Identity.DefaultAzureCredential>(StorageCredentials.For(endpoints));
+    }
+}
