@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
@@ -29,6 +30,27 @@ internal static class StoragePipeline
             perCallPolicies: [],
             perRetryPolicies: [new ServiceVersionPolicy(service, options.TimeProvider), authentication, new RequestLogPolicy(service, options.LoggerFactory)],
             new ResponseClassifier());
+    }
+
+    /// <summary>
+    /// Sends <paramref name="message"/>, all tries within <paramref name="callTimeout"/>; a call that
+    /// runs out of time throws <see cref="TimeoutException"/> naming its request id. The caller's own
+    /// cancellation still surfaces as cancellation.
+    /// </summary>
+    public static async Task<Response> SendAsync(this HttpPipeline pipeline, HttpMessage message, TimeSpan callTimeout, string target, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(callTimeout);
+        try
+        {
+            await pipeline.SendAsync(message, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{target}: the call did not finish within {callTimeout.TotalSeconds:0.#} s (x-ms-client-request-id {message.Request.ClientRequestId}).");
+        }
+
+        return message.Response;
     }
 }
 

@@ -374,21 +374,8 @@ public sealed partial class TableClient
         }
     }
 
-    private async Task<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(callTimeout);
-        try
-        {
-            await pipeline.SendAsync(message, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException($"Table '{Name}': the call did not finish within {callTimeout.TotalSeconds:0.#} s (x-ms-client-request-id {message.Request.ClientRequestId}).");
-        }
-
-        return message.Response;
-    }
+    private Task<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken) =>
+        pipeline.SendAsync(message, callTimeout, $"Table '{Name}'", cancellationToken);
 
     private static TableWriteResult WriteResult(Response response, TableEntity? entity)
     {
