@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace DarkShip.Storage.Tables;
 
@@ -34,8 +33,4 @@ public static class ODataFilter
         byte[] bytes => $"X'{Convert.ToHexString(bytes)}'",
         _ => throw new ArgumentException($"Table Storage cannot compare a {value.GetType().Name} ({value})."),
     };
-
-    /// <summary>Joins clauses with <c>and</c>, each in parentheses.</summary>
-    public static string And(params IEnumerable<string> clauses) =>
-        new StringBuilder().AppendJoin(" and ", clauses.Select(c => $"({c})")).ToString();
 }
