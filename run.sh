@@ -34,4 +34,6 @@ done
 echo "Azurite: tables http://127.0.0.1:10002, blobs http://127.0.0.1:10000 (data in .azurite/)"
 
 dotnet build src/DarkShip.Functions -c Release -o .build/darkship --nologo -v q -clp:ErrorsOnly
+# Demo features (consumer, store) and the demo fraud model as champion; a no-op when already seeded.
+dotnet .build/darkship/DarkShip.Functions.dll demo seed --folder demo --settings local.settings.json
 dotnet .build/darkship/DarkShip.Functions.dll local --settings local.settings.json "$@"

@@ -13,6 +13,8 @@ var root = new RootCommand("DarkShip: serve machine-learning models from Azure F
     ServeCommand.Create(),      // the custom handler the Functions host launches
     LocalCommand.Create(),      // the whole system on one machine: handler + stand-ins for the host's triggers
     ScoreCommand.Create(),      // offline batch scoring of a model file
+    FeaturesCommand.Create(),   // feature groups: ingest snapshots from CSV
+    DemoCommand.Create(),       // seed the local system with demo features and a fraud model
     FunctionsCommand.Create(),  // function.json files for the publish package
 };
 root.TreatUnmatchedTokensAsErrors = false;

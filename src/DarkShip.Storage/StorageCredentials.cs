@@ -14,18 +14,22 @@ public static class StorageCredentials
     /// </summary>
     public static TokenCredential? For(StorageEndpoints endpoints, string? credentialSetting = null)
     {
-        if (endpoints.Auth == StorageAuth.SharedKey)
-        {
-            return null;
-        }
+        return endpoints.Auth == StorageAuth.SharedKey ? null : ForIdentity(credentialSetting, endpoints.ClientId);
+    }
 
+    /// <summary>
+    /// The credential of any identity-based connection (<c>{name}__credential</c>, <c>{name}__clientId</c>),
+    /// storage or Event Hubs alike.
+    /// </summary>
+    public static TokenCredential ForIdentity(string? credentialSetting, string? clientId)
+    {
         if (string.Equals(credentialSetting, "managedidentity", StringComparison.OrdinalIgnoreCase))
         {
-            return endpoints.ClientId is { Length: > 0 } clientId
+            return clientId is { Length: > 0 }
                 ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId))
                 : new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned);
         }
 
-        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = endpoints.ClientId });
+        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
     }
 }

@@ -15,6 +15,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public StorageEndpoints Endpoints { get; private set; } = null!;
 
+    /// <summary>The connection string of this Azurite, as an app setting would carry it.</summary>
+    public string ConnectionString { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         var root = RepositoryRoot();
@@ -49,9 +52,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
         await WaitForPortAsync(blob, deadline.Token);
         await WaitForPortAsync(table, deadline.Token);
 
-        Endpoints = StorageEndpoints.FromConnectionString(
+        ConnectionString =
             $"DefaultEndpointsProtocol=http;AccountName={StorageEndpoints.DevelopmentAccount};AccountKey={StorageEndpoints.DevelopmentKey};" +
-            $"TableEndpoint=http://127.0.0.1:{table}/{StorageEndpoints.DevelopmentAccount};BlobEndpoint=http://127.0.0.1:{blob}/{StorageEndpoints.DevelopmentAccount}");
+            $"TableEndpoint=http://127.0.0.1:{table}/{StorageEndpoints.DevelopmentAccount};BlobEndpoint=http://127.0.0.1:{blob}/{StorageEndpoints.DevelopmentAccount}";
+        Endpoints = StorageEndpoints.FromConnectionString(ConnectionString);
     }
 
     public Task DisposeAsync()

@@ -27,7 +27,7 @@ internal static class LocalCommand
     {
         await using var run = await LocalRun.StartAsync(options, settings, cancellationToken);
         var url = run.Url;
-        const string sampleBody = "{\"entities\":{\"consumer\":\"c1\",\"store\":\"s9\"}}";
+        const string sampleBody = "{\"entities\":{\"consumer\":\"c1\",\"store\":\"s9\"},\"features\":{\"amount\":250,\"hour_of_day\":3}}";
         await output.WriteLineAsync($$"""
 
             DarkShip is running locally at {{url}}
@@ -64,10 +64,18 @@ internal sealed class LocalRun : IAsyncDisposable
 
     public static async Task<LocalRun> StartAsync(LocalRunnerOptions options, LocalSettings settings, CancellationToken cancellationToken)
     {
+        // The front door's port is fixed before the handler starts, so the handler's mirror can point at the local hub.
+        options = options.Port == 0 ? options with { Port = FreeLoopbackPort() } : options;
+        var values = settings.Values.ToDictionary(v => v.Key.Replace("__", ":", StringComparison.Ordinal), v => (string?)v.Value, StringComparer.OrdinalIgnoreCase);
+        if (!values.TryGetValue(MirrorNamespaceKey, out var mirror) || mirror is null || mirror.StartsWith("127.0.0.1", StringComparison.Ordinal) || mirror.StartsWith("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            values[MirrorNamespaceKey] = $"127.0.0.1:{options.Port}";
+        }
+
         // The handler gets the app settings as configuration, as the host passes them in its environment.
         var handler = HandlerApp.Build([], b =>
         {
-            b.Configuration.AddInMemoryCollection(settings.Values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)));
+            b.Configuration.AddInMemoryCollection(values);
             b.WebHost.UseUrls("http://127.0.0.1:0");
             b.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
         });
@@ -78,6 +86,15 @@ internal sealed class LocalRun : IAsyncDisposable
         var door = LocalFrontDoor.Build(options, handlerUri, settings);
         await door.StartAsync(cancellationToken);
         return new LocalRun(handler, door);
+    }
+
+    private const string MirrorNamespaceKey = "MirrorHub:fullyQualifiedNamespace";
+
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     public Task WaitForShutdownAsync(CancellationToken cancellationToken) => door.WaitForShutdownAsync(cancellationToken);

@@ -34,7 +34,7 @@ internal static class HandlerApp
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = HandlerLimits.MaxRequestBodyBytes);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // bad bodies reach ProblemExceptionHandler
-        builder.Services.AddDarkShip();
+        builder.Services.AddDarkShip(builder.Configuration);
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -1,14 +1,24 @@
 using System.Text.Json.Serialization;
+using DarkShip.EventHubs;
+using DarkShip.Serving.Batching;
+using DarkShip.Serving.Features;
+using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Predictions;
+using DarkShip.Serving.Registry;
+using DarkShip.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace DarkShip.Functions.Hosting;
 
 internal static class ServiceCollectionExtensions
 {
-    /// <summary>Everything the handler needs: the clock, problem details, the domain services and their ports.</summary>
-    public static IServiceCollection AddDarkShip(this IServiceCollection services)
+    /// <summary>The Event Hubs connection the mirror is sent on (<c>MirrorHub__fullyQualifiedNamespace</c>, <c>__credential</c>, <c>__clientId</c>).</summary>
+    public const string MirrorConnection = "MirrorHub";
+
+    /// <summary>Everything the handler needs: the clock, problem details, the domain services and the adapters behind their ports.</summary>
+    public static IServiceCollection AddDarkShip(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
@@ -20,10 +30,126 @@ internal static class ServiceCollectionExtensions
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, HandlerJsonContext.Default);
         });
 
-        // Until the Models table adapter is wired in, the registry lives in memory and starts empty.
-        services.TryAddSingleton<InMemoryModelRegistry>();
-        services.TryAddSingleton<IModelRegistry>(sp => sp.GetRequiredService<InMemoryModelRegistry>());
+        services.AddOptions<ServingOptions>()
+            .BindConfiguration(ServingOptions.Section)
+            .Validate(o => o.FeatureBudgetMilliseconds is > 0 and <= 10_000, "Serving:FeatureBudgetMilliseconds must be 1 to 10000.")
+            .Validate(o => o.ModelRefreshSeconds > 0 && o.ModelLoadWaitSeconds >= 0 && o.FeatureCacheEntries > 0, "Serving: refresh interval, load wait and cache size must be positive.")
+            .Validate(o => !string.IsNullOrEmpty(o.AssignmentSalt), "Serving:AssignmentSalt must not be empty.")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ServingOptions>>().Value);
+
+        AddStores(services, configuration);
+        AddQueues(services, configuration);
+
+        services.TryAddSingleton<ModelCache>();
+        services.TryAddSingleton<FeatureReader>();
         services.TryAddSingleton<PredictionService>();
+        services.AddHostedService<ModelCacheRefresher>();
         return services;
     }
+
+    /// <summary>Table and Blob adapters when a storage account is configured; otherwise empty in-memory stores (tests, a bare handler).</summary>
+    private static void AddStores(IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(sp => StorageAccount.TryFrom(configuration, sp.GetRequiredService<ILoggerFactory>()) is { } account
+            ? new Stores(account.FeatureStore(), account.Registry(), account.Artifacts(), account.PredictionLog())
+            : InMemoryStores());
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Features);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Registry);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Artifacts);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().PredictionLog);
+    }
+
+    private static Stores InMemoryStores()
+    {
+        var registry = new InMemoryModelRegistry();
+        return new Stores(new InMemoryFeatureStore(), registry, registry, new DiscardingSink<PredictionLogEntry>());
+    }
+
+    /// <summary>The mirror and the model log leave the request path through bounded queues, flushed at shutdown.</summary>
+    private static void AddQueues(IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton<IBatchSink<MirrorEvent>>(sp =>
+        {
+            if (configuration.Setting(MirrorConnection + "__fullyQualifiedNamespace") is not { } ns)
+            {
+                return new DiscardingSink<MirrorEvent>();
+            }
+
+            var uri = EventHubProducerClient.NamespaceUri(ns);
+            var credential = uri.IsLoopback ? null : StorageCredentials.ForIdentity(
+                configuration.Setting(MirrorConnection + "__credential"), configuration.Setting(MirrorConnection + "__clientId"));
+            var hub = configuration.Setting("MirrorHubName") ?? "mirror";
+            return new EventHubsMirrorSink(new EventHubProducerClient(uri, hub, credential));
+        });
+
+        services.TryAddSingleton(sp => new BatchingQueue<MirrorEvent>(
+            "mirror",
+            sp.GetRequiredService<IBatchSink<MirrorEvent>>(),
+            Bind(configuration, "Mirror", new BatchingOptions { MaxBatchSize = 500 }),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("DarkShip.Mirror")));
+        services.TryAddSingleton(sp => new BatchingQueue<PredictionLogEntry>(
+            "prediction-log",
+            sp.GetRequiredService<IBatchSink<PredictionLogEntry>>(),
+            Bind(configuration, "PredictionLog", new BatchingOptions()),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("DarkShip.PredictionLog")));
+        services.TryAddSingleton<IMirrorPublisher, QueuedMirrorPublisher>();
+        services.TryAddSingleton<IPredictionLog, QueuedPredictionLog>();
+        services.AddHostedService<QueueFlusher>();
+    }
+
+    private static BatchingOptions Bind(IConfiguration configuration, string section, BatchingOptions defaults)
+    {
+        var s = configuration.GetSection(section);
+        defaults.Capacity = s.GetValue(nameof(BatchingOptions.Capacity), defaults.Capacity);
+        defaults.MaxBatchSize = s.GetValue(nameof(BatchingOptions.MaxBatchSize), defaults.MaxBatchSize);
+        defaults.Attempts = s.GetValue(nameof(BatchingOptions.Attempts), defaults.Attempts);
+        return defaults;
+    }
+}
+
+/// <summary>The adapters behind the domain's ports, chosen together.</summary>
+internal sealed record Stores(IFeatureStore Features, IModelRegistry Registry, IModelArtifactStore Artifacts, IBatchSink<PredictionLogEntry> PredictionLog);
+
+/// <summary>Polls the registry and reloads the model cache when it changed.</summary>
+internal sealed partial class ModelCacheRefresher(ModelCache cache, ServingOptions options, TimeProvider time, ILogger<ModelCacheRefresher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.ModelRefreshSeconds), time);
+        do
+        {
+            try
+            {
+                await cache.RefreshAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogRefreshFailed(logger, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reading the model registry failed; the models loaded before keep serving")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>Starts the mirror and model-log senders, and flushes them when the app stops.</summary>
+internal sealed class QueueFlusher(BatchingQueue<MirrorEvent> mirror, BatchingQueue<PredictionLogEntry> log) : IHostedService
+{
+    /// <summary>How long shutdown waits for the buffers to drain.</summary>
+    public static readonly TimeSpan FlushDeadline = TimeSpan.FromSeconds(10);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        mirror.Start();
+        log.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(mirror.StopAsync(FlushDeadline), log.StopAsync(FlushDeadline));
 }

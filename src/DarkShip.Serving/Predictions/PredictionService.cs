@@ -1,72 +1,388 @@
+using DarkShip.Serving.Features;
+using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Models;
+using Microsoft.Extensions.Logging;
 
 namespace DarkShip.Serving.Predictions;
 
-/// <summary>What a prediction request came to: a score, or the reason there is none. Outcomes are values, not exceptions.</summary>
+/// <summary>One row to score.</summary>
+/// <param name="Entities">Entity keys by feature group, e.g. <c>{"consumer": "c1"}</c>.</param>
+/// <param name="Features">Inline values by feature name (double, bool, string; null = missing); they win over stored values.</param>
+/// <param name="RequestId">The caller's id for the request.</param>
+public sealed record PredictionRequest(IReadOnlyDictionary<string, string>? Entities, IReadOnlyDictionary<string, object?>? Features, string? RequestId);
+
+/// <summary>The answer to one row.</summary>
+/// <param name="PredictionId">Time-ordered id; outcomes are posted against it.</param>
+/// <param name="Model">The model's name.</param>
+/// <param name="Version">The version that answered.</param>
+/// <param name="Arm"><c>champion</c> or <c>experiment</c>.</param>
+/// <param name="Scores">The outputs (one, or one per class).</param>
+/// <param name="Decision">The decision label, when the manifest has a threshold.</param>
+/// <param name="Degraded">What fell back to defaults, e.g. <c>consumer:timedOut</c>, <c>txn_count_7d:stale</c>.</param>
+/// <param name="FeatureAgeSeconds">Age of each group's row that was used.</param>
+public sealed record Prediction(string PredictionId, string Model, string Version, string Arm, float[] Scores, string? Decision, IReadOnlyList<string> Degraded, IReadOnlyDictionary<string, double> FeatureAgeSeconds);
+
+/// <summary>What a prediction call came to. Outcomes are values, not exceptions.</summary>
 public abstract record PredictOutcome
 {
     private PredictOutcome()
     {
     }
 
-    /// <summary>The champion scored the row.</summary>
-    public sealed record Scored(string PredictionId, string Model, string Version, float[] Scores, IReadOnlyList<string> MissingFeatures) : PredictOutcome;
+    /// <summary>Every row was scored.</summary>
+    public sealed record Scored(IReadOnlyList<Prediction> Predictions) : PredictOutcome;
 
-    /// <summary>No champion is registered under that name.</summary>
+    /// <summary>No version of the model answers live traffic.</summary>
     public sealed record UnknownModel(string Model) : PredictOutcome;
 
-    /// <summary>The request named features the model does not have.</summary>
-    public sealed record InvalidFeatures(IReadOnlyDictionary<string, string[]> Errors) : PredictOutcome;
+    /// <summary>The request is well-formed but cannot be scored as given: errors by field.</summary>
+    public sealed record Invalid(IReadOnlyDictionary<string, string[]> Errors) : PredictOutcome;
+
+    /// <summary>The model cannot answer right now (still loading, failing, or a required group unreadable).</summary>
+    public sealed record Unavailable(string Model, string Reason) : PredictOutcome;
 }
 
-/// <summary>Scores a request with the model's champion.</summary>
-public sealed class PredictionService(IModelRegistry registry, TimeProvider time)
+/// <summary>
+/// The live path: resolve the lineup, choose the arm, read every feature row the rows need in
+/// parallel within the time budget, score, answer, and hand the mirror event and the model-log
+/// rows to their queues. Nothing downstream (mirror, log, shadows) can fail or slow the answer.
+/// </summary>
+public sealed partial class PredictionService(
+    ModelCache models,
+    FeatureReader features,
+    IMirrorPublisher mirror,
+    IPredictionLog predictionLog,
+    TimeProvider time,
+    ServingOptions options,
+    ILogger<PredictionService> logger)
 {
-    /// <summary>
-    /// Scores <paramref name="features"/> (by the model's feature names; absent or null values are missing)
-    /// with the champion of <paramref name="model"/>.
-    /// </summary>
-    public async ValueTask<PredictOutcome> PredictAsync(string model, IReadOnlyDictionary<string, double?> features, CancellationToken cancellationToken = default)
+    /// <summary>Arm name of the champion.</summary>
+    public const string ChampionArm = "champion";
+
+    /// <summary>Arm name of the experiment.</summary>
+    public const string ExperimentArm = "experiment";
+
+    /// <summary>Scores one row.</summary>
+    public Task<PredictOutcome> PredictAsync(string model, PredictionRequest request, CancellationToken cancellationToken = default) =>
+        PredictAsync(model, [request], cancellationToken);
+
+    /// <summary>Scores rows together: their feature reads share one parallel round and one budget. All or nothing: one invalid row refuses the call.</summary>
+    public async Task<PredictOutcome> PredictAsync(string model, IReadOnlyList<PredictionRequest> requests, CancellationToken cancellationToken = default)
     {
-        var champion = await registry.FindChampionAsync(model, cancellationToken).ConfigureAwait(false);
-        if (champion is null)
+        var started = time.GetTimestamp();
+        if (!await models.WaitUntilLoadedAsync(TimeSpan.FromSeconds(options.ModelLoadWaitSeconds), time, cancellationToken).ConfigureAwait(false))
+        {
+            return new PredictOutcome.Unavailable(model, "The model registry has not been read yet; try again shortly.");
+        }
+
+        if (models.Find(model) is not { Champion: { } champion } lineup)
         {
             return new PredictOutcome.UnknownModel(model);
         }
 
-        // A model saved without feature names answers to XGBoost's default names f0, f1, …
-        var names = champion.Model.FeatureNames.Count > 0
-            ? champion.Model.FeatureNames
-            : [.. Enumerable.Range(0, champion.Model.FeatureCount).Select(i => $"f{i}")];
-        var row = new float[champion.Model.FeatureCount];
-        Array.Fill(row, float.NaN);
-        var index = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
-        for (var i = 0; i < names.Count; i++)
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var rows = new Row[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
         {
-            index[names[i]] = i;
+            rows[i] = Plan(lineup, champion, requests[i], requests.Count > 1 ? $"rows[{i}]." : "", errors);
         }
 
-        var unknown = features.Keys.Where(k => !index.ContainsKey(k)).ToArray();
-        if (unknown.Length > 0)
+        if (errors.Count > 0)
         {
-            return new PredictOutcome.InvalidFeatures(unknown.ToDictionary(k => $"features.{k}", _ => new[] { $"'{model}' has no feature of that name." }));
+            return new PredictOutcome.Invalid(errors);
         }
 
-        var missing = new List<string>();
-        for (var i = 0; i < names.Count; i++)
+        // One parallel round for every (group, entity) any row needs.
+        var wanted = new List<GroupWanted>();
+        var slot = new Dictionary<(string, string?), int>();
+        foreach (var row in rows)
         {
-            if (features.TryGetValue(names[i], out var value) && value is { } v)
+            foreach (var m in row.Scored)
             {
-                row[i] = (float)v;
-            }
-            else
-            {
-                missing.Add(names[i]);
+                foreach (var g in m.Plan.Groups)
+                {
+                    var key = (g.Name, row.Entities.GetValueOrDefault(g.Name));
+                    if (!slot.ContainsKey(key))
+                    {
+                        slot[key] = wanted.Count;
+                        wanted.Add(new GroupWanted(g.Name, key.Item2, g.CacheFor));
+                    }
+                }
             }
         }
 
-        var scores = new float[champion.Model.GetOutputCount(Scoring.OutputKind.Transformed)];
-        champion.Model.Predict(row, scores);
-        return new PredictOutcome.Scored(PredictionId.New(time), champion.Name, champion.Version, scores, missing);
+        var reads = await features.ReadAsync(wanted, cancellationToken).ConfigureAwait(false);
+        var featureMs = time.GetElapsedTime(started).TotalMilliseconds;
+        var now = time.GetUtcNow();
+
+        var answers = new Prediction[rows.Length];
+        var logged = new List<(Row Row, ScoredBy[] By, Dictionary<string, MirroredGroup> Groups)>(rows.Length);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i];
+            var prefix = rows.Length > 1 ? $"rows[{i}]." : "";
+            var by = new List<ScoredBy>(row.Scored.Length);
+            foreach (var m in row.Scored)
+            {
+                var groupRows = new FeatureRow?[m.Plan.Groups.Length];
+                for (var g = 0; g < m.Plan.Groups.Length; g++)
+                {
+                    var group = m.Plan.Groups[g];
+                    var read = reads[slot[(group.Name, row.Entities.GetValueOrDefault(group.Name))]];
+                    if (group.Required && read.Status != GroupReadStatus.Found)
+                    {
+                        if (read.Status == GroupReadStatus.NotFound)
+                        {
+                            errors[$"{prefix}entities.{group.Name}"] = [$"'{row.Entities[group.Name]}' has no features in group '{group.Name}', which version {m.Version.Version} requires."];
+                        }
+                        else if (m == champion)
+                        {
+                            return new PredictOutcome.Unavailable(model, $"The required feature group '{group.Name}' could not be read in time.");
+                        }
+                    }
+
+                    groupRows[g] = read.Row;
+                }
+
+                var input = new float[m.Model.FeatureCount];
+                var fallbacks = new FeatureFallback[m.Model.FeatureCount];
+                m.Plan.Fill(row.Inline[m], groupRows, now, input, fallbacks);
+                var scores = new float[m.OutputCount];
+                if (TryScore(m, input, scores))
+                {
+                    by.Add(new ScoredBy(m, input, fallbacks, groupRows, scores));
+                }
+                else if (m == champion)
+                {
+                    return new PredictOutcome.Unavailable(model, $"Version {m.Version.Version} could not score the request.");
+                }
+                else
+                {
+                    LogExperimentFailed(logger, model, m.Version.Version);
+                }
+            }
+
+            if (errors.Count > 0)
+            {
+                continue;
+            }
+
+            // The experiment (scored first) answers its arm unless it failed; then the champion does.
+            var served = by[0];
+            var arm = served.Model == champion ? ChampionArm : ExperimentArm;
+            var (degraded, ages, groups) = Describe(served, row, reads, slot, now);
+            answers[i] = new Prediction(
+                PredictionId.New(time), model, served.Model.Version.Version, arm, served.Scores,
+                served.Model.Manifest.Decision?.Decide(served.Scores[0]), degraded, ages);
+            logged.Add((row, [served, .. by.Where(b => b != served)], groups));
+        }
+
+        if (errors.Count > 0)
+        {
+            return new PredictOutcome.Invalid(errors);
+        }
+
+        var totalMs = time.GetElapsedTime(started).TotalMilliseconds;
+        for (var i = 0; i < answers.Length; i++)
+        {
+            Publish(answers[i], logged[i].Row, logged[i].By, logged[i].Groups, now, featureMs, totalMs);
+        }
+
+        return new PredictOutcome.Scored(answers);
     }
+
+    private Row Plan(ModelLineup lineup, LoadedModel champion, PredictionRequest request, string prefix, Dictionary<string, string[]> errors)
+    {
+        var entities = request.Entities ?? new Dictionary<string, string>();
+        foreach (var (group, key) in entities)
+        {
+            if (!FeatureGroups.IsValidName(group))
+            {
+                errors[$"{prefix}entities.{group}"] = ["A feature group name is a letter then up to 39 letters or digits."];
+            }
+            else if (FeatureGroups.ValidateEntityKey(key) is { } keyError)
+            {
+                errors[$"{prefix}entities.{group}"] = [keyError];
+            }
+        }
+
+        var assignment = (champion.Manifest.AssignmentGroup is { } ag ? entities.GetValueOrDefault(ag) : null) ?? request.RequestId;
+        var scored = lineup.Experiment is { } experiment && assignment is not null
+            && TrafficSplit.IsIn(TrafficSplit.Bucket(options.AssignmentSalt, TrafficSplit.ExperimentPurpose, lineup.Name, assignment), experiment.Version.SharePercent)
+            ? new[] { experiment, champion }
+            : [champion];
+
+        var inline = new Dictionary<LoadedModel, object?[]>(scored.Length);
+        foreach (var m in scored)
+        {
+            inline[m] = new object?[m.Model.FeatureCount];
+            foreach (var group in m.Plan.Groups.Where(g => g.Required && !entities.ContainsKey(g.Name)))
+            {
+                errors[$"{prefix}entities.{group.Name}"] = [$"Version {m.Version.Version} requires an entity key for group '{group.Name}'."];
+            }
+        }
+
+        foreach (var (name, value) in request.Features ?? new Dictionary<string, object?>())
+        {
+            var known = false;
+            foreach (var m in lineup.All)
+            {
+                var column = m.Plan.IndexOf(name);
+                if (column < 0)
+                {
+                    continue;
+                }
+
+                known = true;
+                if (value is null || !inline.TryGetValue(m, out var values))
+                {
+                    continue;
+                }
+
+                if (!m.Plan.TryEncode(column, value, out _, out var error))
+                {
+                    errors[$"{prefix}features.{name}"] = [$"'{name}' {error}."];
+                }
+
+                values[column] = value;
+            }
+
+            if (!known)
+            {
+                errors[$"{prefix}features.{name}"] = [$"No live version of '{lineup.Name}' reads a feature named '{name}'."];
+            }
+        }
+
+        var inlineValues = (request.Features ?? new Dictionary<string, object?>())
+            .Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value!, StringComparer.Ordinal);
+        return new Row(request, entities, scored, inline, inlineValues, assignment);
+    }
+
+    private static bool TryScore(LoadedModel m, float[] input, float[] scores)
+    {
+        try
+        {
+            m.Model.Predict(input, scores);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return false;
+        }
+
+        foreach (var s in scores)
+        {
+            if (!float.IsFinite(s))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static (List<string> Degraded, Dictionary<string, double> Ages, Dictionary<string, MirroredGroup> Groups) Describe(
+        ScoredBy served, Row row, GroupRead[] reads, Dictionary<(string, string?), int> slot, DateTimeOffset now)
+    {
+        var degraded = new List<string>();
+        var ages = new Dictionary<string, double>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, MirroredGroup>(StringComparer.Ordinal);
+        var plan = served.Model.Plan;
+        foreach (var group in row.Scored.SelectMany(m => m.Plan.Groups).DistinctBy(g => g.Name))
+        {
+            var read = reads[slot[(group.Name, row.Entities.GetValueOrDefault(group.Name))]];
+            var status = read.Status switch
+            {
+                GroupReadStatus.Found => "found",
+                GroupReadStatus.NotFound => "notFound",
+                GroupReadStatus.NoKey => "noKey",
+                GroupReadStatus.TimedOut => "timedOut",
+                _ => "failed",
+            };
+            double? age = read.Row is { } r ? Math.Max(0, (now - r.AsOf).TotalSeconds) : null;
+            groups[group.Name] = new MirroredGroup(status, read.Row?.AsOf, age, read.Row?.Values);
+            if (Array.Exists(plan.Groups, g => g.Name == group.Name))
+            {
+                if (age is { } a)
+                {
+                    ages[group.Name] = Math.Round(a, 3);
+                }
+                else
+                {
+                    degraded.Add($"{group.Name}:{status}");
+                }
+            }
+        }
+
+        for (var i = 0; i < plan.Features.Length; i++)
+        {
+            var fallback = served.Fallbacks[i];
+            var group = plan.GroupIndex[i];
+            if (fallback == FeatureFallback.None || (fallback == FeatureFallback.Missing && group >= 0 && served.GroupRows[group] is null))
+            {
+                continue; // used as given, or already named by its group
+            }
+
+            degraded.Add($"{plan.Features[i].Name}:{fallback.ToString().ToLowerInvariant()}");
+        }
+
+        return (degraded, ages, groups);
+    }
+
+    private void Publish(Prediction answer, Row row, ScoredBy[] by, Dictionary<string, MirroredGroup> groups, DateTimeOffset now, double featureMs, double totalMs)
+    {
+        var outputs = new List<ModelOutput>(by.Length);
+        foreach (var b in by)
+        {
+            var served = b == by[0];
+            var arm = b.Model.Version.Stage == Registry.ModelStage.Experiment ? ExperimentArm : ChampionArm;
+            var decision = b.Model.Manifest.Decision?.Decide(b.Scores[0]);
+            outputs.Add(new ModelOutput(b.Model.Version.Version, arm, b.Scores, decision, served));
+            if (!predictionLog.TryAppend(new PredictionLogEntry(
+                answer.PredictionId, answer.Model, b.Model.Version.Version, arm, served, now, row.Request.RequestId,
+                row.Entities, Named(b), b.Scores, decision, served ? answer.Degraded : [], totalMs)))
+            {
+                LogNotLogged(logger, answer.PredictionId);
+            }
+        }
+
+        var mirrored = new MirrorEvent(
+            answer.PredictionId, answer.Model, now, row.Request.RequestId, row.Entities, row.AssignmentKey ?? answer.PredictionId,
+            groups, row.InlineValues, Named(by[0]), answer.Degraded, outputs, featureMs, totalMs);
+        if (!mirror.TryPublish(mirrored))
+        {
+            LogNotMirrored(logger, answer.PredictionId);
+        }
+    }
+
+    private static KeyValuePair<string, float>[] Named(ScoredBy b)
+    {
+        var named = new KeyValuePair<string, float>[b.Input.Length];
+        for (var i = 0; i < named.Length; i++)
+        {
+            named[i] = KeyValuePair.Create(b.Model.Plan.Features[i].Name, b.Input[i]);
+        }
+
+        return named;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Model}: experiment version {Version} could not score a request; the champion answered it")]
+    private static partial void LogExperimentFailed(ILogger logger, string model, string version);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Prediction {PredictionId} was not mirrored (buffer full)")]
+    private static partial void LogNotMirrored(ILogger logger, string predictionId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Prediction {PredictionId} was not logged (buffer full)")]
+    private static partial void LogNotLogged(ILogger logger, string predictionId);
+
+    /// <summary>A request planned: which versions score it and what it gave inline.</summary>
+    private sealed record Row(
+        PredictionRequest Request,
+        IReadOnlyDictionary<string, string> Entities,
+        LoadedModel[] Scored,
+        Dictionary<LoadedModel, object?[]> Inline,
+        IReadOnlyDictionary<string, object> InlineValues,
+        string? AssignmentKey);
+
+    /// <summary>One version's scoring of a row.</summary>
+    private sealed record ScoredBy(LoadedModel Model, float[] Input, FeatureFallback[] Fallbacks, FeatureRow?[] GroupRows, float[] Scores);
 }

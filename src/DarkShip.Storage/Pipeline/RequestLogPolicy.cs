@@ -42,7 +42,8 @@ internal sealed partial class RequestLogPolicy(StorageService service, ILoggerFa
 
         var status = message.Response.Status;
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (message.ResponseClassifier.IsErrorResponse(message))
+        // A 404 on a read is an answer (no such entity or blob), not a fault worth a warning.
+        if (message.ResponseClassifier.IsErrorResponse(message) && !(status == 404 && message.Request.Method == RequestMethod.Get))
         {
             LogTryError(logger, message.Request.Method.Method, path, status, message.Request.ClientRequestId, elapsed);
         }

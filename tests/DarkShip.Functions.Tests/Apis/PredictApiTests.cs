@@ -2,9 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using DarkShip.Scoring;
+using System.Text.Json.Nodes;
+using DarkShip.Functions.Hosting;
 using DarkShip.Scoring.XGBoost;
-using DarkShip.Serving.Models;
+using DarkShip.Serving.Batching;
+using DarkShip.Serving.Features;
+using DarkShip.Serving.Mirror;
+using DarkShip.Serving.Registry;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -76,7 +80,7 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
         var row = cases.RootElement.GetProperty("rows")[0];
         var expected = cases.RootElement.GetProperty("transformed")[0][0].GetDouble();
         var features = row.EnumerateArray().Select((v, i) => (i, v)).ToDictionary(p => $"f{p.i}", p => p.v.ValueKind == JsonValueKind.Null ? (double?)null : p.v.GetDouble());
-        using var client = WithChampion("fraud", "7", model).CreateClient();
+        using var client = WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
 
         using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features });
 
@@ -88,30 +92,28 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
         Assert.Equal("champion", root.GetProperty("arm").GetString());
         Assert.Equal(expected, root.GetProperty("score").GetDouble(), 1e-6);
         Assert.Equal(26, root.GetProperty("predictionId").GetString()!.Length);
-        Assert.Equal(features.Count(f => f.Value is null), root.GetProperty("missingFeatures").GetArrayLength());
+        Assert.Equal(features.Where(f => f.Value is null).Select(f => $"{f.Key}:missing"), root.GetProperty("degraded").EnumerateArray().Select(d => d.GetString()));
     }
 
     [Fact]
-    public async Task Predict_UnknownFeatureName_Is400NamingIt()
+    public async Task Predict_UnknownFeatureName_Is422NamingIt()
     {
-        var model = XGBoostModelReader.Load(TestPaths.Fixture("binary_logistic_gbtree", "model.json"));
-        using var client = WithChampion("fraud", "7", model).CreateClient();
+        using var client = WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
 
         using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new Dictionary<string, double> { ["f0"] = 1, ["colour"] = 2 } });
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        var problem = await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity);
         Assert.True(problem.GetProperty("errors").TryGetProperty("features.colour", out _));
     }
 
     [Fact]
     public async Task PredictBatch_MulticlassRows_ReturnEachRowsProbabilities()
     {
-        var model = XGBoostModelReader.Load(TestPaths.Fixture("multi_softprob_wine", "model.json"));
         using var cases = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("multi_softprob_wine", "cases.json")));
         var rows = cases.RootElement.GetProperty("rows").EnumerateArray().Take(5)
             .Select(r => new { features = r.EnumerateArray().Select((v, i) => (i, v)).ToDictionary(p => $"f{p.i}", p => p.v.ValueKind == JsonValueKind.Null ? (double?)null : p.v.GetDouble()) })
             .ToArray();
-        using var client = WithChampion("wine", "1", model).CreateClient();
+        using var client = WithChampion("wine", "1", "multi_softprob_wine", "multiclass").CreateClient();
 
         using var response = await client.PostAsJsonAsync("/api/predict/wine/batch", new { rows });
 
@@ -119,7 +121,7 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         for (var r = 0; r < rows.Length; r++)
         {
-            var scores = body.RootElement[r].GetProperty("scores").EnumerateArray().Select(s => s.GetDouble()).ToArray();
+            var scores = body.RootElement.GetProperty("predictions")[r].GetProperty("scores").EnumerateArray().Select(s => s.GetDouble()).ToArray();
             var expected = cases.RootElement.GetProperty("transformed")[r].EnumerateArray().Select(s => s.GetDouble()).ToArray();
             Assert.Equal(expected.Length, scores.Length);
             for (var c = 0; c < expected.Length; c++)
@@ -170,12 +172,23 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
     }
 
-    private WebApplicationFactory<Program> WithChampion(string name, string version, IModel model) =>
+    /// <summary>The app with a fixture model as champion, its manifest reading every column inline (f0, f1, …).</summary>
+    private WebApplicationFactory<Program> WithChampion(string name, string version, string fixture, string output) =>
         factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
         {
+            var modelBytes = File.ReadAllBytes(TestPaths.Fixture(fixture, "model.json"));
+            var model = XGBoostModelReader.Parse(modelBytes);
+            var manifest = new JsonObject
+            {
+                ["name"] = name,
+                ["output"] = output,
+                ["features"] = new JsonArray([.. Enumerable.Range(0, model.FeatureCount).Select(i => (JsonNode?)new JsonObject { ["name"] = $"f{i}" })]),
+            };
             var registry = new InMemoryModelRegistry();
-            registry.SetChampion(new DeployedModel(name, version, model));
-            services.AddSingleton(registry);
+            var modelSha = registry.UploadAsync("m", modelBytes).Result;
+            var manifestSha = registry.UploadAsync("j", Encoding.UTF8.GetBytes(manifest.ToJsonString())).Result;
+            Assert.True(registry.TryAddAsync(new ModelVersion(name, version, ModelStage.Champion, 100, "m", modelSha, "j", manifestSha, DateTimeOffset.UnixEpoch)).Result);
+            services.AddSingleton(new Stores(new InMemoryFeatureStore(), registry, registry, new DiscardingSink<PredictionLogEntry>()));
         }));
 
     private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)

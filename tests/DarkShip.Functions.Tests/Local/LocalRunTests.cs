@@ -15,7 +15,9 @@ public sealed class LocalRunTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var settings = LocalSettings.Load(Path.Combine(TestPaths.RepoRoot, "local.settings.sample.json"));
+        // Without a storage account the handler serves from empty in-memory stores (the Azurite-backed run is in the integration tests).
+        var sample = LocalSettings.Load(Path.Combine(TestPaths.RepoRoot, "local.settings.sample.json"));
+        var settings = new LocalSettings(sample.Values.Where(v => v.Key != "AzureWebJobsStorage").ToDictionary());
         run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), settings, CancellationToken.None);
         client = new HttpClient { BaseAddress = new Uri(run.Url) };
     }

@@ -1,0 +1,19 @@
+using DarkShip.Functions.Hosting;
+using DarkShip.Functions.Local;
+
+namespace DarkShip.Functions.Cli;
+
+/// <summary>App settings for the operator verbs: a local.settings.json's Values, with environment variables winning.</summary>
+internal static class CliSettings
+{
+    public static IConfiguration Load(FileInfo settings) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(LocalSettings.Load(settings.Exists ? settings.FullName : null).Values
+                .Select(v => new KeyValuePair<string, string?>(v.Key.Replace("__", ":", StringComparison.Ordinal), v.Value)))
+            .AddEnvironmentVariables()
+            .Build();
+
+    /// <summary>The storage account the settings name.</summary>
+    /// <exception cref="InvalidOperationException">They name none.</exception>
+    public static StorageAccount Storage(FileInfo settings) => StorageAccount.From(Load(settings));
+}

@@ -1,0 +1,68 @@
+using Azure.Core;
+using DarkShip.Storage;
+using DarkShip.Storage.Adapters;
+using DarkShip.Storage.Blobs;
+using DarkShip.Storage.Tables;
+
+namespace DarkShip.Functions.Hosting;
+
+/// <summary>
+/// The storage account the app keeps everything in (features, registry, model files, model log),
+/// read from the <c>AzureWebJobsStorage</c> connection as the host reads it: a connection string
+/// (Azurite) or identity-based settings (<c>__accountName</c>, <c>__credential</c>, <c>__clientId</c>).
+/// </summary>
+internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential? credential, StorageClientOptions options)
+{
+    /// <summary>The connection's name.</summary>
+    public const string Connection = "AzureWebJobsStorage";
+
+    public StorageEndpoints Endpoints { get; } = endpoints;
+
+    /// <summary>The account the configuration names, or <see langword="null"/> when it names none.</summary>
+    public static StorageAccount? TryFrom(IConfiguration configuration, ILoggerFactory? loggers = null)
+    {
+        string? Setting(string name) => configuration.Setting(name);
+        if (Setting(Connection) is null && Setting(Connection + "__accountName") is null && Setting(Connection + "__tableServiceUri") is null)
+        {
+            return null;
+        }
+
+        var endpoints = StorageEndpoints.FromSettings(Setting, Connection);
+        var options = new StorageClientOptions();
+        if (loggers is not null)
+        {
+            options.LoggerFactory = loggers;
+        }
+
+        return new StorageAccount(endpoints, StorageCredentials.For(endpoints, Setting(Connection + "__credential")), options);
+    }
+
+    /// <summary>The account the configuration names.</summary>
+    /// <exception cref="InvalidOperationException">It names none.</exception>
+    public static StorageAccount From(IConfiguration configuration, ILoggerFactory? loggers = null) =>
+        TryFrom(configuration, loggers) ?? throw new InvalidOperationException(
+            $"No storage account is configured: set '{Connection}' (e.g. UseDevelopmentStorage=true for Azurite) or '{Connection}__accountName'.");
+
+    public TableClient Table(string name) => new(Endpoints, name, credential, options);
+
+    public BlobContainerClient Container(string name) => new(Endpoints, name, credential, options);
+
+    public TableFeatureStore FeatureStore() => new(Table);
+
+    public TableModelRegistry Registry() => new(Table(TableModelRegistry.TableName));
+
+    public BlobModelArtifactStore Artifacts() => new(Container(BlobModelArtifactStore.ContainerName));
+
+    public TablePredictionLog PredictionLog() => new(Table(TablePredictionLog.TableName));
+}
+
+internal static class ConfigurationSettings
+{
+    /// <summary>
+    /// An app setting by its host name (<c>MirrorHub__fullyQualifiedNamespace</c>), whichever way it
+    /// reached the configuration: as an environment variable (<c>__</c> becomes <c>:</c>) or verbatim.
+    /// </summary>
+    public static string? Setting(this IConfiguration configuration, string name) =>
+        configuration[name.Replace("__", ":", StringComparison.Ordinal)] is { Length: > 0 } value ? value
+        : configuration[name] is { Length: > 0 } verbatim ? verbatim : null;
+}

@@ -1,0 +1,55 @@
+namespace DarkShip.Serving.Registry;
+
+/// <summary>Where a model version stands on the ladder.</summary>
+public enum ModelStage
+{
+    /// <summary>Uploaded, serving nothing.</summary>
+    Registered,
+
+    /// <summary>Scores a sampled share of mirrored traffic; its answers reach no caller.</summary>
+    Shadow,
+
+    /// <summary>Answers a share of live traffic against the champion.</summary>
+    Experiment,
+
+    /// <summary>Answers live traffic.</summary>
+    Champion,
+
+    /// <summary>Done; kept for the record.</summary>
+    Retired,
+
+    /// <summary>Taken off the ladder by a rollback.</summary>
+    RolledBack,
+}
+
+/// <summary>One version of a model in the registry (the <c>Models</c> table: PK = name, RK = version).</summary>
+/// <param name="Name">The model's name.</param>
+/// <param name="Version">Its version label.</param>
+/// <param name="Stage">Where it stands.</param>
+/// <param name="SharePercent">Shadow: the sampled share of mirrored traffic; Experiment: the share of live traffic (0–100).</param>
+/// <param name="ArtifactPath">The model file in the <c>models</c> container, e.g. <c>fraud/7/model.json</c>.</param>
+/// <param name="ArtifactSha256">Lower-case hex SHA-256 of the model file.</param>
+/// <param name="ManifestPath">The manifest in the <c>models</c> container.</param>
+/// <param name="ManifestSha256">Lower-case hex SHA-256 of the manifest.</param>
+/// <param name="RegisteredAt">When it was registered.</param>
+/// <param name="ETag">The registry row's ETag when read; changes go through <c>If-Match</c>.</param>
+public sealed record ModelVersion(
+    string Name,
+    string Version,
+    ModelStage Stage,
+    double SharePercent,
+    string ArtifactPath,
+    string ArtifactSha256,
+    string ManifestPath,
+    string ManifestSha256,
+    DateTimeOffset RegisteredAt,
+    string? ETag = null)
+{
+    /// <summary>Whether the stage puts the version in front of traffic (live or mirrored).</summary>
+    public bool IsLive => Stage is ModelStage.Shadow or ModelStage.Experiment or ModelStage.Champion;
+}
+
+/// <summary>The registry as read at one revision.</summary>
+/// <param name="Revision">Changes whenever any version changes.</param>
+/// <param name="Versions">Every version of every model.</param>
+public sealed record RegistrySnapshot(string Revision, IReadOnlyList<ModelVersion> Versions);

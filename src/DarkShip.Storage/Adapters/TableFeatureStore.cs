@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using DarkShip.Serving.Features;
+using DarkShip.Storage.Tables;
+
+namespace DarkShip.Storage.Adapters;
+
+/// <summary>
+/// Feature groups in Table Storage. Layout, one table per group (<c>features{group}</c>):
+/// <list type="bullet">
+/// <item>PartitionKey = entity key, so all of an entity's rows sit together and commit in one transaction;</item>
+/// <item>RowKey <c>latest</c>: the newest snapshot, for the online point read;</item>
+/// <item>RowKey = <see cref="HistoryRowKey"/> (inverted ticks, 19 digits): every snapshot, so the
+/// first history row at or after the inverted key of <c>t</c> is the last snapshot at or before <c>t</c>;</item>
+/// <item>property <c>AsOf</c> (Edm.DateTime): when the values were true; the others are the values.</item>
+/// </list>
+/// The <c>FeatureGroups</c> table records each group's properties and types (PK = group, RK = property, <c>Type</c>).
+/// </summary>
+public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
+{
+    /// <summary>The row key of the latest snapshot.</summary>
+    public const string LatestRowKey = "latest";
+
+    /// <summary>The property holding a snapshot's timestamp.</summary>
+    public const string AsOfProperty = "AsOf";
+
+    /// <summary>The table of group schemas.</summary>
+    public const string SchemaTable = "FeatureGroups";
+
+    private readonly Func<string, TableClient> tableFor;
+    private readonly ConcurrentDictionary<string, TableClient> tables = new(StringComparer.Ordinal);
+    private readonly TableClient schemas;
+
+    /// <summary>Creates the store over tables made by <paramref name="tableFor"/> (given a table name).</summary>
+    public TableFeatureStore(Func<string, TableClient> tableFor)
+    {
+        this.tableFor = tableFor;
+        schemas = tableFor(SchemaTable);
+    }
+
+    /// <summary>The table holding <paramref name="group"/>.</summary>
+    public static string TableName(string group) => "features" + group.ToLowerInvariant();
+
+    /// <summary>The history row key of a snapshot at <paramref name="asOf"/>: newer snapshots sort first.</summary>
+    public static string HistoryRowKey(DateTimeOffset asOf) =>
+        (DateTimeOffset.MaxValue.UtcTicks - asOf.UtcTicks).ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
+    public async ValueTask<FeatureRow?> GetLatestAsync(string group, string entityKey, CancellationToken cancellationToken = default)
+    {
+        var entity = await Table(group).GetEntityAsync(entityKey, LatestRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : ToRow(entity);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default)
+    {
+        var filter = ODataFilter.Create($"PartitionKey eq {entityKey} and RowKey ge {HistoryRowKey(asOf)} and RowKey lt {LatestRowKey}");
+        try
+        {
+            await foreach (var entity in Table(group).QueryAsync(filter, maxPerPage: 1, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                return ToRow(entity);
+            }
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            // the group's table does not exist: nothing was ever ingested
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<FeatureGroupSchema?> GetSchemaAsync(string group, CancellationToken cancellationToken = default)
+    {
+        var properties = new Dictionary<string, FeatureType>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var row in schemas.QueryAsync(ODataFilter.Create($"PartitionKey eq {group}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (Enum.TryParse<FeatureType>(row.Get<string>("Type"), out var type))
+                {
+                    properties[row.RowKey] = type;
+                }
+            }
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+        }
+
+        return properties.Count == 0 ? null : new FeatureGroupSchema(group, properties);
+    }
+
+    /// <inheritdoc />
+    public async Task PrepareGroupAsync(FeatureGroupSchema schema, CancellationToken cancellationToken = default)
+    {
+        await Table(schema.Group).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await schemas.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        var actions = schema.Properties.Select(p => TableTransactionAction.Upsert(
+            new TableEntity(schema.Group, p.Key) { ["Type"] = p.Value.ToString() }, TableUpdateMode.Replace)).ToList();
+        foreach (var chunk in actions.Chunk(TableClient.MaxTransactionActions))
+        {
+            var result = await schemas.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                throw new InvalidOperationException($"could not record the schema of group '{schema.Group}': {result.ErrorCode} {result.ErrorMessage}");
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<EntityWriteResult> WriteEntityAsync(string group, string entityKey, IReadOnlyList<FeatureSnapshot> snapshots, CancellationToken cancellationToken = default)
+    {
+        // One row per instant (a later line for the same instant wins), oldest first.
+        var byInstant = new SortedDictionary<DateTimeOffset, FeatureSnapshot>();
+        foreach (var s in snapshots)
+        {
+            byInstant[s.AsOf] = s;
+        }
+
+        var ordered = byInstant.Values.ToList();
+        var table = Table(group);
+        for (var attempt = 0; ; attempt++)
+        {
+            var latest = await table.GetEntityAsync(entityKey, LatestRowKey, [AsOfProperty], cancellationToken).ConfigureAwait(false);
+            var actions = ordered.Select(s => TableTransactionAction.Upsert(ToEntity(entityKey, HistoryRowKey(s.AsOf), s), TableUpdateMode.Replace)).ToList();
+            var newest = ordered[^1];
+            if (latest is null)
+            {
+                actions.Add(TableTransactionAction.Add(ToEntity(entityKey, LatestRowKey, newest)));
+            }
+            else if (latest.Get<DateTimeOffset>(AsOfProperty) <= newest.AsOf)
+            {
+                actions.Add(TableTransactionAction.Update(ToEntity(entityKey, LatestRowKey, newest), latest.ETag, TableUpdateMode.Replace));
+            }
+
+            // History first, the latest row in the last transaction: a failure part-way leaves the latest row as it was.
+            TableTransactionResult? failed = null;
+            foreach (var chunk in actions.Chunk(TableClient.MaxTransactionActions))
+            {
+                var result = await table.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
+                if (!result.Succeeded)
+                {
+                    failed = result;
+                    break;
+                }
+            }
+
+            if (failed is null)
+            {
+                return new EntityWriteResult(entityKey, ordered.Count, null);
+            }
+
+            // 409/412 on the latest row: another writer moved it meanwhile; read it again and retry.
+            if (failed.FailedStatus is 409 or 412 && attempt < 3)
+            {
+                continue;
+            }
+
+            return new EntityWriteResult(entityKey, 0, $"{failed.FailedStatus} {failed.ErrorCode}: {failed.ErrorMessage}");
+        }
+    }
+
+    private TableClient Table(string group) => tables.GetOrAdd(group, g => tableFor(TableName(g)));
+
+    private static TableEntity ToEntity(string entityKey, string rowKey, FeatureSnapshot snapshot)
+    {
+        var entity = new TableEntity(entityKey, rowKey) { [AsOfProperty] = snapshot.AsOf.ToUniversalTime() };
+        foreach (var (name, value) in snapshot.Values)
+        {
+            entity[name] = value;
+        }
+
+        return entity;
+    }
+
+    private static FeatureRow ToRow(TableEntity entity)
+    {
+        var values = new Dictionary<string, object>(entity.Properties.Count, StringComparer.Ordinal);
+        var asOf = DateTimeOffset.MinValue;
+        foreach (var (name, value) in entity.Properties)
+        {
+            switch (value)
+            {
+                case DateTimeOffset at when name == AsOfProperty:
+                    asOf = at;
+                    break;
+                case double d:
+                    values[name] = d;
+                    break;
+                case int i:
+                    values[name] = (double)i;
+                    break;
+                case long l:
+                    values[name] = (double)l;
+                    break;
+                case bool or string:
+                    values[name] = value;
+                    break;
+            }
+        }
+
+        return new FeatureRow(asOf, values);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text.Json;
+using DarkShip.Serving.Batching;
+using DarkShip.Serving.Mirror;
+using DarkShip.Serving.Predictions;
+using DarkShip.Storage.Tables;
+
+namespace DarkShip.Storage.Adapters;
+
+/// <summary>
+/// The model log in the <c>PredictionLog</c> table, one row per (prediction, model version):
+/// PK = <c>{model}_{yyyyMMddHH}</c> (the UTC hour in the prediction id), RK = <c>{predictionId}_{version}</c>.
+/// A prediction's rows are found from its id alone (the id carries its time); a time range is
+/// exported hour partition by hour partition, in id (= time) order; rows of one hour and model
+/// commit together in transactions of up to 100. Writes are upserts, so a retried batch is harmless.
+/// </summary>
+public sealed class TablePredictionLog(TableClient table) : IBatchSink<PredictionLogEntry>
+{
+    /// <summary>The table's name.</summary>
+    public const string TableName = "PredictionLog";
+
+    /// <summary>Creates the table if needed.</summary>
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
+
+    /// <summary>The partition holding <paramref name="model"/>'s predictions of the hour of <paramref name="at"/>.</summary>
+    public static string PartitionKey(string model, DateTimeOffset at) =>
+        model + "_" + at.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
+
+    /// <summary>The row of one version's prediction.</summary>
+    public static string RowKey(string predictionId, string version) => predictionId + "_" + version;
+
+    /// <inheritdoc />
+    public async Task WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
+    {
+        foreach (var partition in batch.GroupBy(e => PartitionKey(e.Model, PredictionId.TimestampOf(e.PredictionId) ?? e.Timestamp)))
+        {
+            var rows = partition.DistinctBy(e => RowKey(e.PredictionId, e.Version)).ToList();
+            foreach (var chunk in rows.Chunk(TableClient.MaxTransactionActions))
+            {
+                var actions = chunk.Select(e => TableTransactionAction.Upsert(ToEntity(partition.Key, e), TableUpdateMode.Replace)).ToList();
+                var result = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                if (!result.Succeeded)
+                {
+                    throw new InvalidOperationException($"PredictionLog transaction failed at action {result.FailedActionIndex}: {result.FailedStatus} {result.ErrorCode} {result.ErrorMessage}");
+                }
+            }
+        }
+    }
+
+    private static TableEntity ToEntity(string partitionKey, PredictionLogEntry e)
+    {
+        var entity = new TableEntity(partitionKey, RowKey(e.PredictionId, e.Version))
+        {
+            ["PredictionId"] = e.PredictionId,
+            ["Model"] = e.Model,
+            ["Version"] = e.Version,
+            ["Arm"] = e.Arm,
+            ["Served"] = e.Served,
+            ["PredictedAt"] = e.Timestamp.ToUniversalTime(),
+            ["Entities"] = Json(w =>
+            {
+                w.WriteStartObject();
+                foreach (var (k, v) in e.Entities)
+                {
+                    w.WriteString(k, v);
+                }
+
+                w.WriteEndObject();
+            }),
+            ["Features"] = Json(w =>
+            {
+                w.WriteStartObject();
+                foreach (var (k, v) in e.Features)
+                {
+                    w.WritePropertyName(k);
+                    if (float.IsFinite(v))
+                    {
+                        w.WriteRawValue(v.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
+                    }
+                    else
+                    {
+                        w.WriteNullValue();
+                    }
+                }
+
+                w.WriteEndObject();
+            }),
+            ["Score"] = (double)e.Scores[0],
+            ["Scores"] = Json(w =>
+            {
+                w.WriteStartArray();
+                foreach (var s in e.Scores)
+                {
+                    w.WriteRawValue(s.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
+                }
+
+                w.WriteEndArray();
+            }),
+            ["Degraded"] = string.Join(",", e.Degraded),
+            ["LatencyMs"] = Math.Round(e.LatencyMilliseconds, 3),
+        };
+        if (e.RequestId is not null)
+        {
+            entity["RequestId"] = e.RequestId;
+        }
+
+        if (e.Decision is not null)
+        {
+            entity["Decision"] = e.Decision;
+        }
+
+        return entity;
+    }
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            write(w);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DarkShip.Functions.Cli;
+using DarkShip.Functions.Hosting;
+using DarkShip.Functions.Local;
+using DarkShip.Scoring.XGBoost;
+using DarkShip.Serving.Batching;
+using DarkShip.Serving.Mirror;
+using DarkShip.Storage.Adapters;
+using DarkShip.Storage.IntegrationTests;
+using DarkShip.Storage.Tables;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DarkShip.Functions.IntegrationTests;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class LocalSystemTests(AzuriteFixture azurite)
+{
+    private static string Root { get; } = FindRoot();
+
+    private LocalSettings Settings() => new(new Dictionary<string, string>(Definitions.FunctionCatalog.SettingDefaults)
+    {
+        ["AzureWebJobsStorage"] = azurite.ConnectionString,
+        ["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:7071", // the runner points it at its own front door
+        ["Serving__ModelRefreshSeconds"] = "1",
+    });
+
+    [Fact]
+    public async Task DemoSeed_ThenPredict_ScoresStoredFeatures_MirrorsTheEvent_AndLogsThePrediction()
+    {
+        var settings = Settings();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Values.Select(v => KeyValuePair.Create(v.Key.Replace("__", ":", StringComparison.Ordinal), (string?)v.Value))).Build();
+        var account = StorageAccount.From(configuration);
+        await SeedDemoAsync(account);
+
+        await using var run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), settings, CancellationToken.None);
+        using var client = new HttpClient { BaseAddress = new Uri(run.Url) };
+        using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { entities = new { consumer = "c1", store = "s9" }, features = new { amount = 250, hour_of_day = 3 }, requestId = "it-1" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = body.RootElement;
+        var c1 = LatestRow("consumer.csv", "c1");
+        var s9 = LatestRow("store.csv", "s9");
+        string[] categories = ["grocery", "electronics", "travel", "gaming"];
+        float[] row =
+        [
+            250, 3, F(c1["txn_count_7d"]), F(c1["avg_amount_30d"]), F(c1["account_age_days"]), c1["is_verified"] == "true" ? 1 : 0,
+            F(s9["chargeback_rate_90d"]), Array.IndexOf(categories, s9["category"]),
+        ];
+        var expected = new float[1];
+        XGBoostModelReader.Load(Path.Combine(Root, "demo", "fraud", "model.json")).Predict(row, expected);
+        Assert.Equal(expected[0], root.GetProperty("score").GetSingle());
+        Assert.Equal("1", root.GetProperty("version").GetString());
+        Assert.Equal(0, root.GetProperty("degraded").GetArrayLength());
+        Assert.True(root.GetProperty("featureAgeSeconds").GetProperty("consumer").GetDouble() > 0);
+
+        // The model log row appears once the batch writer has run; the mirror reached the local hub over REST.
+        var id = root.GetProperty("predictionId").GetString()!;
+        var log = account.Table(TablePredictionLog.TableName);
+        var at = Serving.Predictions.PredictionId.TimestampOf(id)!.Value;
+        TableEntity? logged = null;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((logged = await log.GetEntityAsync(TablePredictionLog.PartitionKey("fraud", at), TablePredictionLog.RowKey(id, "1"), cancellationToken: deadline.Token)) is null)
+        {
+            await Task.Delay(50, deadline.Token);
+        }
+
+        Assert.Equal(("champion", true, "it-1"), (logged.Get<string>("Arm"), logged.Get<bool>("Served"), logged.Get<string>("RequestId")));
+        Assert.Equal(expected[0], (float)logged.Get<double>("Score"));
+        var mirror = run.HandlerServices.GetRequiredService<BatchingQueue<MirrorEvent>>();
+        while (mirror.Delivered < 1)
+        {
+            await Task.Delay(50, deadline.Token);
+        }
+
+        Assert.Equal((0L, 0L), (mirror.Failed, mirror.Dropped));
+    }
+
+    [Fact]
+    public async Task FeaturesIngest_BadRows_WriteNothingUnlessSkipped_AndNameTheLines()
+    {
+        var group = "g" + Guid.NewGuid().ToString("N")[..10];
+        var file = new FileInfo(Path.Combine(Path.GetTempPath(), group + ".csv"));
+        await File.WriteAllTextAsync(file.FullName, "id,ts,spend,tier\nu1,2026-11-01T00:00:00Z,1.5,gold\nu2,yesterday,2,silver\nu3,2026-11-02T00:00:00Z,3\n\"u4\",1761955200,4,\"bronze, old\"\n");
+        var account = StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)azurite.ConnectionString)]).Build());
+        var store = account.FeatureStore();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var refused = await FeaturesCommand.IngestAsync(new IngestOptions(group, file, null, "ts", SkipBadRows: false), store, TimeProvider.System, output, error, CancellationToken.None);
+
+        Assert.Equal(FeaturesCommand.BadInput, refused);
+        Assert.Contains("line 3: ts: 'yesterday'", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("line 4: 3 fields; the header has 4", error.ToString(), StringComparison.Ordinal);
+        Assert.Null(await store.GetLatestAsync(group, "u1"));
+
+        var written = await FeaturesCommand.IngestAsync(new IngestOptions(group, file, null, "ts", SkipBadRows: true), store, TimeProvider.System, output, error, CancellationToken.None);
+
+        Assert.Equal(0, written);
+        Assert.Equal(1.5, (await store.GetLatestAsync(group, "u1"))!.Values["spend"]);
+        Assert.Equal("bronze, old", (await store.GetLatestAsync(group, "u4"))!.Values["tier"]);
+        Assert.Null(await store.GetLatestAsync(group, "u2"));
+        Assert.Contains("Ingested 2 snapshots of 2 entities", output.ToString(), StringComparison.Ordinal);
+    }
+
+    private static async Task SeedDemoAsync(StorageAccount account)
+    {
+        var store = account.FeatureStore();
+        foreach (var (group, key) in new[] { ("consumer", "consumer_id"), ("store", "store_id") })
+        {
+            var code = await FeaturesCommand.IngestAsync(
+                new IngestOptions(group, new FileInfo(Path.Combine(Root, "demo", group + ".csv")), key, "ts", false), store, TimeProvider.System, TextWriter.Null, TextWriter.Null, CancellationToken.None);
+            Assert.Equal(0, code);
+        }
+
+        var registry = account.Registry();
+        var artifacts = account.Artifacts();
+        await registry.EnsureCreatedAsync();
+        await artifacts.EnsureCreatedAsync();
+        await account.PredictionLog().EnsureCreatedAsync();
+        await DemoCommand.RegisterChampionAsync(registry, artifacts, "fraud", "1", Path.Combine(Root, "demo", "fraud"), TimeProvider.System, CancellationToken.None);
+    }
+
+    private static Dictionary<string, string> LatestRow(string file, string entity)
+    {
+        var lines = File.ReadAllLines(Path.Combine(Root, "demo", file));
+        var header = lines[0].Split(',');
+        var last = lines.Skip(1).Select(l => l.Split(',')).Where(f => f[0] == entity).MaxBy(f => DateTimeOffset.Parse(f[1], CultureInfo.InvariantCulture))!;
+        return header.Zip(last).ToDictionary(p => p.First, p => p.Second);
+    }
+
+    private static float F(string text) => float.Parse(text, CultureInfo.InvariantCulture);
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Functions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Functions.sln not found above the test binaries");
+    }
+}

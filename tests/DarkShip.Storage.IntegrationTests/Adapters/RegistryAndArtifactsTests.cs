@@ -1,0 +1,103 @@
+using System.Text;
+using DarkShip.Serving.Batching;
+using DarkShip.Serving.Mirror;
+using DarkShip.Serving.Registry;
+using DarkShip.Storage.Adapters;
+using DarkShip.Storage.Blobs;
+using DarkShip.Storage.Tables;
+
+namespace DarkShip.Storage.IntegrationTests.Adapters;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
+{
+    private async Task<TableModelRegistry> NewRegistryAsync()
+    {
+        var registry = new TableModelRegistry(new TableClient(azurite.Endpoints, "m" + Guid.NewGuid().ToString("N")[..20]));
+        await registry.EnsureCreatedAsync();
+        return registry;
+    }
+
+    private static ModelVersion Version(string version, ModelStage stage) =>
+        new("fraud", version, stage, 5, $"fraud/{version}/model.json", "aa", $"fraud/{version}/manifest.json", "bb", new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task ReadIfChanged_MovesOnlyWhenTheRegistryChanges()
+    {
+        var registry = await NewRegistryAsync();
+        var empty = await registry.ReadIfChangedAsync(null);
+        Assert.Empty(empty!.Versions);
+
+        Assert.True(await registry.TryAddAsync(Version("1", ModelStage.Champion)));
+        var first = await registry.ReadIfChangedAsync(empty.Revision);
+
+        Assert.Equal(Version("1", ModelStage.Champion) with { ETag = first!.Versions[0].ETag }, Assert.Single(first.Versions));
+        Assert.Null(await registry.ReadIfChangedAsync(first.Revision));
+    }
+
+    [Fact]
+    public async Task TryUpdate_TwoChangesFromTheSameRead_ExactlyOneWins()
+    {
+        var registry = await NewRegistryAsync();
+        await registry.TryAddAsync(Version("7", ModelStage.Shadow));
+        var read = (await registry.ReadIfChangedAsync(null))!.Versions.Single();
+
+        var results = await Task.WhenAll(
+            registry.TryUpdateAsync(read with { SharePercent = 10 }),
+            registry.TryUpdateAsync(read with { Stage = ModelStage.RolledBack }));
+
+        Assert.Single(results, r => r);
+        Assert.False(await registry.TryAddAsync(Version("7", ModelStage.Registered)));
+    }
+
+    [Fact]
+    public async Task Artifacts_UploadThenDownload_VerifiesTheSha256()
+    {
+        var container = new BlobContainerClient(azurite.Endpoints, "c" + Guid.NewGuid().ToString("N")[..20]);
+        var artifacts = new BlobModelArtifactStore(container);
+        await artifacts.EnsureCreatedAsync();
+        var content = Encoding.UTF8.GetBytes("{\"learner\":{}}");
+
+        var sha = await artifacts.UploadAsync("fraud/1/model.json", content);
+
+        Assert.Equal(content, await artifacts.DownloadAsync("fraud/1/model.json", sha));
+        await Assert.ThrowsAsync<ModelArtifactException>(() => artifacts.DownloadAsync("fraud/1/model.json", new string('0', 64)));
+        await Assert.ThrowsAsync<ModelArtifactException>(() => artifacts.DownloadAsync("fraud/2/model.json", sha));
+    }
+
+    [Fact]
+    public async Task PredictionLog_Batch_WritesOneRowPerPredictionAndVersion_AndRetriesAreHarmless()
+    {
+        var table = new TableClient(azurite.Endpoints, "p" + Guid.NewGuid().ToString("N")[..20]);
+        var log = new TablePredictionLog(table);
+        await log.EnsureCreatedAsync();
+        var at = new DateTimeOffset(2026, 11, 22, 9, 15, 0, TimeSpan.Zero);
+        var time = new FixedTime(at);
+        var entries = Enumerable.Range(0, 150).SelectMany(i =>
+        {
+            var id = Serving.Predictions.PredictionId.New(time);
+            return new[] { Entry(id, "1", "champion", true, at), Entry(id, "2", "experiment", false, at) };
+        }).ToList();
+
+        IBatchSink<PredictionLogEntry> sink = log;
+        await sink.WriteAsync(entries, CancellationToken.None);
+        await sink.WriteAsync(entries, CancellationToken.None);
+
+        var rows = await table.QueryAsync(Tables.ODataFilter.Create($"PartitionKey eq {TablePredictionLog.PartitionKey("fraud", at)}")).ToListAsync();
+        Assert.Equal(300, rows.Count);
+        var row = rows.First(r => r.RowKey == TablePredictionLog.RowKey(entries[0].PredictionId, "1"));
+        Assert.Equal("{\"amount\":250,\"tiny\":1E-05,\"gone\":null}", row.Get<string>("Features"));
+        Assert.Equal(0.25, row.Get<double>("Score"));
+        Assert.Equal("review", row.Get<string>("Decision"));
+    }
+
+    private static PredictionLogEntry Entry(string id, string version, string arm, bool served, DateTimeOffset at) => new(
+        id, "fraud", version, arm, served, at, "r-1", new Dictionary<string, string> { ["consumer"] = "c1" },
+        [KeyValuePair.Create("amount", 250f), KeyValuePair.Create("tiny", 1e-5f), KeyValuePair.Create("gone", float.NaN)],
+        [0.25f], "review", [], 1.5);
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
