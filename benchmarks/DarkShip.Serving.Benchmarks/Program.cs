@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using DarkShip.Functions.Hosting;
+using DarkShip.Serving.Batching;
+using DarkShip.Serving.Features;
+using DarkShip.Serving.Mirror;
+using DarkShip.Serving.Models;
+using DarkShip.Serving.Predictions;
+using DarkShip.Serving.Registry;
+using Microsoft.Extensions.Logging.Abstractions;
+
+// Usage:
+//   inprocess [--rate 1000] [--seconds 10]   the handler with in-memory stores: PredictionService alone
+//                                             with and without the mirror, then HTTP through Kestrel
+//   http --url URL [--rate 300] [--seconds 20]   a running system (./run.sh or the script's own)
+var mode = args.FirstOrDefault() ?? "inprocess";
+var rate = Option("--rate", mode == "http" ? 300 : 1000);
+var seconds = Option("--seconds", mode == "http" ? 20 : 10);
+var demo = Path.Combine(FindRoot(), "demo");
+var random = new Random(7);
+object Body() => new
+{
+    entities = new { consumer = $"c{random.Next(1, 2001)}", store = $"s{random.Next(1, 201)}" },
+    features = new { amount = Math.Round(random.NextDouble() * 500, 2), hour_of_day = random.Next(0, 24) },
+};
+
+if (mode == "http")
+{
+    var url = args.SkipWhile(a => a != "--url").Skip(1).FirstOrDefault() ?? "http://127.0.0.1:7071";
+    using var client = new HttpClient { BaseAddress = new Uri(url) };
+    var degraded = 0;
+    async Task CallAsync(int _)
+    {
+        using var r = await client.PostAsJsonAsync("/api/predict/fraud", Body());
+        r.EnsureSuccessStatusCode();
+        if ((await r.Content.ReadAsStringAsync()).Contains("timedOut", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref degraded);
+        }
+    }
+
+    await FixedRateAsync(rate, 3, CallAsync); // warm-up: JIT, connections, Azurite's caches
+    degraded = 0;
+    var e2e = await FixedRateAsync(rate, seconds, CallAsync);
+    Report("end to end (HTTP → front door → handler → Azurite)", e2e);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  answers with a feature read past the 50 ms budget: {degraded} of {e2e.Count} ({100.0 * degraded / e2e.Count:F2} %)"));
+    return;
+}
+
+var (store, registry) = await DemoStoresAsync(demo);
+
+// 1. PredictionService alone: the handler's own work, no HTTP, no storage (features in memory).
+var options = new ServingOptions();
+var cache = new ModelCache(registry, registry, store, NullLogger<ModelCache>.Instance);
+await cache.RefreshAsync();
+var reader = new FeatureReader(store, TimeProvider.System, options, NullLogger<FeatureReader>.Instance);
+var queue = new BatchingQueue<MirrorEvent>("mirror", new DiscardingSink<MirrorEvent>(), new BatchingOptions(), TimeProvider.System, NullLogger.Instance);
+queue.Start();
+var log = new BatchingQueue<PredictionLogEntry>("log", new DiscardingSink<PredictionLogEntry>(), new BatchingOptions(), TimeProvider.System, NullLogger.Instance);
+log.Start();
+var withMirror = new PredictionService(cache, reader, new QueuedMirrorPublisher(queue), new QueuedPredictionLog(log), TimeProvider.System, options, NullLogger<PredictionService>.Instance);
+var withoutMirror = new PredictionService(cache, reader, new NoMirror(), new QueuedPredictionLog(log), TimeProvider.System, options, NullLogger<PredictionService>.Instance);
+PredictionRequest Request() => new(
+    new Dictionary<string, string> { ["consumer"] = $"c{random.Next(1, 2001)}", ["store"] = $"s{random.Next(1, 201)}" },
+    new Dictionary<string, object?> { ["amount"] = random.NextDouble() * 500, ["hour_of_day"] = (double)random.Next(0, 24) },
+    null);
+
+await FixedRateAsync(rate, 2, _ => withMirror.PredictAsync("fraud", Request())); // warm-up
+// Interleaved in one run (even requests without the mirror, odd ones with it), so GC, JIT and
+// thread-pool noise fall on both alike.
+var mixed = await FixedRateAsync(rate, seconds * 2, i => (i % 2 == 0 ? withoutMirror : withMirror).PredictAsync("fraud", Request()));
+var a = Stats.Of([.. mixed.Latencies.Where((_, i) => i % 2 == 0)], 0, 0);
+var b = Stats.Of([.. mixed.Latencies.Where((_, i) => i % 2 == 1)], 0, 0);
+Report("PredictionService (in-memory features), all requests", mixed);
+Report("  of which mirror off", a);
+Report("  of which mirror on ", b);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  mirror cost on the request path: p50 {(b.P50 - a.P50) * 1000:F1} µs, p99 {(b.P99 - a.P99) * 1000:F1} µs"));
+
+// The mirror step alone, timed directly: event built and queued (what the request pays).
+var mirrorOnly = new List<double>(200_000);
+var sample = Assert(await withMirror.PredictAsync("fraud", Request()));
+var probe = new QueuedMirrorPublisher(queue);
+for (var i = 0; i < 200_000; i++)
+{
+    var t = Stopwatch.GetTimestamp();
+    probe.TryPublish(sample);
+    mirrorOnly.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+}
+
+Report("mirror enqueue alone", Stats.Of(mirrorOnly, 0, 0));
+
+// 2. Through HTTP: the real handler app on Kestrel with the same in-memory stores.
+var app = HandlerApp.Build([], builder =>
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:0");
+    builder.Services.AddSingleton(new Stores(store, registry, registry, new DiscardingSink<PredictionLogEntry>()));
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+});
+await app.StartAsync();
+using (var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) })
+{
+    await FixedRateAsync(rate, 2, async _ => (await client.PostAsJsonAsync("/api/predict/fraud", Body())).Dispose());
+    Report("HTTP round trip to the handler (in-memory features)", await FixedRateAsync(rate, seconds, async _ =>
+    {
+        using var r = await client.PostAsJsonAsync("/api/predict/fraud", Body());
+        r.EnsureSuccessStatusCode();
+    }));
+}
+
+await app.StopAsync();
+await queue.StopAsync(TimeSpan.FromSeconds(5));
+await log.StopAsync(TimeSpan.FromSeconds(5));
+
+int Option(string name, int fallback) =>
+    args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+static MirrorEvent Assert(PredictOutcome outcome)
+{
+    var p = ((PredictOutcome.Scored)outcome).Predictions[0];
+    return new MirrorEvent(p.PredictionId, p.Model, DateTimeOffset.UnixEpoch, null, new Dictionary<string, string>(), "k",
+        new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [], p.Degraded, [new ModelOutput(p.Version, p.Arm, p.Scores, p.Decision, true)], 0, 0);
+}
+
+static void Report(string name, Stats s) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{name,-55} n={s.Count,7}  p50 {s.P50 * 1000,8:F1} µs  p99 {s.P99 * 1000,8:F1} µs  max {s.Max * 1000,9:F1} µs  {(s.Seconds > 0 ? $"{s.Count / s.Seconds:N0} req/s (start lag p99 {s.LagP99 * 1000:F0} µs)" : "")}"));
+
+// Open loop: request i is due at t0 + i/rate and issued then, whether or not earlier ones finished.
+// Latency is the call's own time (from when it began); how late calls began (generator and thread-pool
+// lag on a 2-core machine) is reported beside it, so a stall shows up instead of hiding.
+static async Task<Stats> FixedRateAsync(int rate, int seconds, Func<int, Task> call)
+{
+    var total = rate * seconds;
+    var latencies = new double[total];
+    var lags = new double[total];
+    var started = Stopwatch.GetTimestamp();
+    var tasks = new List<Task>(total);
+    for (var i = 0; i < total; i++)
+    {
+        var due = started + (long)(i * (double)Stopwatch.Frequency / rate);
+        while (Stopwatch.GetTimestamp() < due)
+        {
+            if (due - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 500)
+            {
+                await Task.Delay(1);
+            }
+            else
+            {
+                Thread.SpinWait(20);
+            }
+        }
+
+        var index = i;
+        tasks.Add(Task.Run(async () =>
+        {
+            var begun = Stopwatch.GetTimestamp();
+            await call(index);
+            latencies[index] = (Stopwatch.GetTimestamp() - begun) * 1000.0 / Stopwatch.Frequency;
+            lags[index] = (begun - due) * 1000.0 / Stopwatch.Frequency;
+        }));
+    }
+
+    await Task.WhenAll(tasks);
+    var lag = lags.Order().ToArray();
+    return Stats.Of(latencies, total, Stopwatch.GetElapsedTime(started).TotalSeconds) with { LagP99 = lag[(int)(lag.Length * 0.99)], Latencies = latencies };
+}
+
+static async Task<(InMemoryFeatureStore, InMemoryModelRegistry)> DemoStoresAsync(string demo)
+{
+    var store = new InMemoryFeatureStore();
+    foreach (var (group, file) in new[] { ("consumer", "consumer.csv"), ("store", "store.csv") })
+    {
+        var lines = await File.ReadAllLinesAsync(Path.Combine(demo, file));
+        var header = lines[0].Split(',');
+        foreach (var line in lines.Skip(1))
+        {
+            var f = line.Split(',');
+            var values = new Dictionary<string, object>();
+            for (var c = 2; c < f.Length; c++)
+            {
+                values[header[c]] = double.TryParse(f[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : f[c] is "true" or "false" ? f[c] == "true" : f[c];
+            }
+
+            store.Put(group, f[0], DateTimeOffset.Parse(f[1], CultureInfo.InvariantCulture), values);
+        }
+    }
+
+    var registry = new InMemoryModelRegistry();
+    var modelSha = await registry.UploadAsync("fraud/1/model.json", await File.ReadAllBytesAsync(Path.Combine(demo, "fraud", "model.json")));
+    var manifestSha = await registry.UploadAsync("fraud/1/manifest.json", await File.ReadAllBytesAsync(Path.Combine(demo, "fraud", "manifest.json")));
+    await registry.TryAddAsync(new ModelVersion("fraud", "1", ModelStage.Champion, 100, "fraud/1/model.json", modelSha, "fraud/1/manifest.json", manifestSha, DateTimeOffset.UnixEpoch));
+    return (store, registry);
+}
+
+static string FindRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Functions.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("Functions.sln not found");
+}
+
+internal sealed record Stats(int Count, double P50, double P99, double Max, double Seconds)
+{
+    public double LagP99 { get; init; }
+
+    public double[] Latencies { get; init; } = [];
+
+    public static Stats Of(IList<double> values, int count, double seconds)
+    {
+        var sorted = values.Order().ToArray();
+        return new Stats(count == 0 ? sorted.Length : count, sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted[^1], seconds);
+    }
+}
+
+internal sealed class NoMirror : IMirrorPublisher
+{
+    public bool TryPublish(MirrorEvent mirrorEvent) => true;
+}
