@@ -69,13 +69,8 @@ public static class MirrorEventJson
 
         w.WriteEndObject();
         WriteValues(w, "inline", e.Inline);
-        w.WriteStartObject("features");
-        foreach (var (name, value) in e.Features)
-        {
-            WriteFloat(w, name, value);
-        }
-
-        w.WriteEndObject();
+        w.WritePropertyName("features");
+        WriteFeatures(w, e.Features);
         w.WriteStartArray("degraded");
         foreach (var d in e.Degraded)
         {
@@ -213,17 +208,27 @@ public static class MirrorEventJson
         return values;
     }
 
-    private static void WriteFloat(Utf8JsonWriter w, string name, float value)
+    /// <summary>
+    /// Writes a model's input as a JSON object by feature name: each value as the shortest text that
+    /// reads back to the same float (so served values round-trip exactly), a missing one (NaN) as null.
+    /// The mirror event and the model log write features this one way.
+    /// </summary>
+    public static void WriteFeatures(Utf8JsonWriter w, IReadOnlyList<KeyValuePair<string, float>> features)
     {
-        if (float.IsFinite(value))
+        w.WriteStartObject();
+        foreach (var (name, value) in features)
         {
-            // The shortest text that reads back to the same float, so served values round-trip exactly.
             w.WritePropertyName(name);
-            w.WriteRawValue(value.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
+            if (float.IsFinite(value))
+            {
+                w.WriteRawValue(value.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
+            }
+            else
+            {
+                w.WriteNullValue();
+            }
         }
-        else
-        {
-            w.WriteNull(name);
-        }
+
+        w.WriteEndObject();
     }
 }

@@ -331,6 +331,7 @@ public sealed partial class PredictionService(
     private void Publish(Prediction answer, Row row, ScoredBy[] by, Dictionary<string, MirroredGroup> groups, DateTimeOffset now, double featureMs, double totalMs)
     {
         var outputs = new List<ModelOutput>(by.Length);
+        var servedFeatures = Named(by[0]);
         foreach (var b in by)
         {
             var served = b == by[0];
@@ -339,7 +340,7 @@ public sealed partial class PredictionService(
             outputs.Add(new ModelOutput(b.Model.Version.Version, arm, b.Scores, decision, served));
             if (!predictionLog.TryAppend(new PredictionLogEntry(
                 answer.PredictionId, answer.Model, b.Model.Version.Version, arm, served, now, row.Request.RequestId,
-                row.Entities, Named(b), b.Scores, decision, served ? answer.Degraded : [], totalMs)))
+                row.Entities, served ? servedFeatures : Named(b), b.Scores, decision, served ? answer.Degraded : [], totalMs)))
             {
                 LogNotLogged(logger, answer.PredictionId);
             }
@@ -347,7 +348,7 @@ public sealed partial class PredictionService(
 
         var mirrored = new MirrorEvent(
             answer.PredictionId, answer.Model, now, row.Request.RequestId, row.Entities, row.AssignmentKey ?? answer.PredictionId,
-            groups, row.InlineValues, Named(by[0]), answer.Degraded, outputs, featureMs, totalMs);
+            groups, row.InlineValues, servedFeatures, answer.Degraded, outputs, featureMs, totalMs);
         if (!mirror.TryPublish(mirrored))
         {
             LogNotMirrored(logger, answer.PredictionId);

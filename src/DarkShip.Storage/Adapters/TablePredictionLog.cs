@@ -67,24 +67,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
 
                 w.WriteEndObject();
             }),
-            ["Features"] = Json(w =>
-            {
-                w.WriteStartObject();
-                foreach (var (k, v) in e.Features)
-                {
-                    w.WritePropertyName(k);
-                    if (float.IsFinite(v))
-                    {
-                        w.WriteRawValue(v.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
-                    }
-                    else
-                    {
-                        w.WriteNullValue();
-                    }
-                }
-
-                w.WriteEndObject();
-            }),
+            ["Features"] = Json(w => MirrorEventJson.WriteFeatures(w, e.Features)),
             ["Score"] = (double)e.Scores[0],
             ["Scores"] = Json(w =>
             {
