@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DarkShip.Functions.Cli;
 using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Batching;
 using DarkShip.Serving.Features;
@@ -164,31 +165,13 @@ static async Task<Stats> FixedRateAsync(int rate, int seconds, Func<int, Task> c
     return Stats.Of(latencies, total, Stopwatch.GetElapsedTime(started).TotalSeconds) with { LagP99 = lag[(int)(lag.Length * 0.99)], Latencies = latencies };
 }
 
+// The demo as run.sh seeds it (the same ingest and registration code), into in-memory stores.
 static async Task<(InMemoryFeatureStore, InMemoryModelRegistry)> DemoStoresAsync(string demo)
 {
     var store = new InMemoryFeatureStore();
-    foreach (var (group, file) in new[] { ("consumer", "consumer.csv"), ("store", "store.csv") })
-    {
-        var lines = await File.ReadAllLinesAsync(Path.Combine(demo, file));
-        var header = lines[0].Split(',');
-        foreach (var line in lines.Skip(1))
-        {
-            var f = line.Split(',');
-            var values = new Dictionary<string, object>();
-            for (var c = 2; c < f.Length; c++)
-            {
-                values[header[c]] = double.TryParse(f[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : f[c] is "true" or "false" ? f[c] == "true" : f[c];
-            }
-
-            store.Put(group, f[0], DateTimeOffset.Parse(f[1], CultureInfo.InvariantCulture), values);
-        }
-    }
-
     var registry = new InMemoryModelRegistry();
-    var modelSha = await registry.UploadAsync("fraud/1/model.json", await File.ReadAllBytesAsync(Path.Combine(demo, "fraud", "model.json")));
-    var manifestSha = await registry.UploadAsync("fraud/1/manifest.json", await File.ReadAllBytesAsync(Path.Combine(demo, "fraud", "manifest.json")));
-    await registry.TryAddAsync(new ModelVersion("fraud", "1", ModelStage.Champion, 100, "fraud/1/model.json", modelSha, "fraud/1/manifest.json", manifestSha, DateTimeOffset.UnixEpoch));
-    return (store, registry);
+    var code = await DemoCommand.SeedAsync(store, new InMemoryDemoModels(registry), new DirectoryInfo(demo), TextWriter.Null, Console.Error, CancellationToken.None);
+    return code == 0 ? (store, registry) : throw new InvalidOperationException($"seeding the demo failed ({code})");
 }
 
 static string FindRoot()
@@ -215,6 +198,12 @@ internal sealed record Stats(int Count, double P50, double P99, double Max, doub
         var sorted = values.Order().ToArray();
         return new Stats(count == 0 ? sorted.Length : count, sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted[^1], seconds);
     }
+}
+
+internal sealed class InMemoryDemoModels(InMemoryModelRegistry registry) : IDemoModels
+{
+    public Task<(IModelRegistry Registry, IModelArtifactStore Artifacts)> PrepareAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<(IModelRegistry, IModelArtifactStore)>((registry, registry));
 }
 
 internal sealed class NoMirror : IMirrorPublisher

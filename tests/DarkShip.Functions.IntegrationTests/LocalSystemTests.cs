@@ -19,7 +19,7 @@ namespace DarkShip.Functions.IntegrationTests;
 [Collection(AzuriteCollection.Name)]
 public sealed class LocalSystemTests(AzuriteFixture azurite)
 {
-    private static string Root { get; } = FindRoot();
+    private static string Root { get; } = AzuriteFixture.RepositoryRoot();
 
     private LocalSettings Settings() => new(new Dictionary<string, string>(Definitions.FunctionCatalog.SettingDefaults)
     {
@@ -107,23 +107,8 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
         Assert.Contains("Ingested 2 snapshots of 2 entities", output.ToString(), StringComparison.Ordinal);
     }
 
-    private static async Task SeedDemoAsync(StorageAccount account)
-    {
-        var store = account.FeatureStore();
-        foreach (var (group, key) in new[] { ("consumer", "consumer_id"), ("store", "store_id") })
-        {
-            var code = await FeaturesCommand.IngestAsync(
-                new IngestOptions(group, new FileInfo(Path.Combine(Root, "demo", group + ".csv")), key, "ts", false), store, TimeProvider.System, TextWriter.Null, TextWriter.Null, CancellationToken.None);
-            Assert.Equal(0, code);
-        }
-
-        var registry = account.Registry();
-        var artifacts = account.Artifacts();
-        await registry.EnsureCreatedAsync();
-        await artifacts.EnsureCreatedAsync();
-        await account.PredictionLog().EnsureCreatedAsync();
-        await DemoCommand.RegisterChampionAsync(registry, artifacts, "fraud", "1", Path.Combine(Root, "demo", "fraud"), TimeProvider.System, CancellationToken.None);
-    }
+    private static async Task SeedDemoAsync(StorageAccount account) =>
+        Assert.Equal(0, await DemoCommand.SeedAsync(account.FeatureStore(), account, new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
 
     private static Dictionary<string, string> LatestRow(string file, string entity)
     {
@@ -135,16 +120,4 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
 
     private static float F(string text) => float.Parse(text, CultureInfo.InvariantCulture);
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Functions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Functions.sln not found above the test binaries");
-    }
 }

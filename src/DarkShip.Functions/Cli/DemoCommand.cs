@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DarkShip.Serving.Features;
 using DarkShip.Serving.Registry;
 using DarkShip.Storage.Adapters;
 
@@ -18,32 +19,33 @@ internal static class DemoCommand
         var seed = new Command("seed", "Load the demo features and register the demo fraud model as champion.") { folder, settings };
         seed.SetAction(async (result, cancellationToken) =>
         {
-            var output = result.InvocationConfiguration.Output;
-            var error = result.InvocationConfiguration.Error;
-            var dir = result.GetValue(folder)!;
             var account = CliSettings.Storage(result.GetValue(settings)!);
-            var store = account.FeatureStore();
-            foreach (var (group, file, key) in new[] { ("consumer", "consumer.csv", "consumer_id"), ("store", "store.csv", "store_id") })
-            {
-                var code = await FeaturesCommand.IngestAsync(
-                    new IngestOptions(group, new FileInfo(Path.Combine(dir.FullName, file)), key, "ts", SkipBadRows: false),
-                    store, TimeProvider.System, output, error, cancellationToken);
-                if (code != 0)
-                {
-                    return code;
-                }
-            }
-
-            var registry = account.Registry();
-            var artifacts = account.Artifacts();
-            await registry.EnsureCreatedAsync(cancellationToken);
-            await artifacts.EnsureCreatedAsync(cancellationToken);
-            await account.PredictionLog().EnsureCreatedAsync(cancellationToken);
-            var added = await RegisterChampionAsync(registry, artifacts, "fraud", "1", Path.Combine(dir.FullName, "fraud"), TimeProvider.System, cancellationToken);
-            await output.WriteLineAsync(added ? "Registered fraud version 1 as champion." : "fraud version 1 is already registered.");
-            return 0;
+            return await SeedAsync(account.FeatureStore(), account, result.GetValue(folder)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken);
         });
         return new Command("demo", "The demo data and model.") { seed };
+    }
+
+    /// <summary>
+    /// Ingests the demo's consumer and store features into <paramref name="features"/> and registers the
+    /// demo fraud model as champion, version 1, in <paramref name="models"/>; the exit code of the first failure, else 0.
+    /// </summary>
+    public static async Task<int> SeedAsync(IFeatureWriter features, IDemoModels models, DirectoryInfo folder, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        foreach (var (group, key) in new[] { ("consumer", "consumer_id"), ("store", "store_id") })
+        {
+            var code = await FeaturesCommand.IngestAsync(
+                new IngestOptions(group, new FileInfo(Path.Combine(folder.FullName, group + ".csv")), key, "ts", SkipBadRows: false),
+                features, TimeProvider.System, output, error, cancellationToken);
+            if (code != 0)
+            {
+                return code;
+            }
+        }
+
+        var (registry, artifacts) = await models.PrepareAsync(cancellationToken);
+        var added = await RegisterChampionAsync(registry, artifacts, "fraud", "1", Path.Combine(folder.FullName, "fraud"), TimeProvider.System, cancellationToken);
+        await output.WriteLineAsync(added ? "Registered fraud version 1 as champion." : "fraud version 1 is already registered.");
+        return 0;
     }
 
     /// <summary>Uploads a model folder's model.json and manifest.json and registers them as a champion; <see langword="false"/> when that version exists.</summary>
@@ -63,4 +65,11 @@ internal static class DemoCommand
             new ModelVersion(name, version, ModelStage.Champion, 100, modelPath, modelSha, manifestPath, manifestSha, time.GetUtcNow()),
             cancellationToken);
     }
+}
+
+/// <summary>Where the demo registers its model: the storage account, or in-memory stores for the benchmark.</summary>
+internal interface IDemoModels
+{
+    /// <summary>Creates what the registry needs and returns it.</summary>
+    Task<(IModelRegistry Registry, IModelArtifactStore Artifacts)> PrepareAsync(CancellationToken cancellationToken);
 }

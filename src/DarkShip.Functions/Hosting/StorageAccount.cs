@@ -1,4 +1,5 @@
 using Azure.Core;
+using DarkShip.Serving.Registry;
 using DarkShip.Storage;
 using DarkShip.Storage.Adapters;
 using DarkShip.Storage.Blobs;
@@ -11,7 +12,7 @@ namespace DarkShip.Functions.Hosting;
 /// read from the <c>AzureWebJobsStorage</c> connection as the host reads it: a connection string
 /// (Azurite) or identity-based settings (<c>__accountName</c>, <c>__credential</c>, <c>__clientId</c>).
 /// </summary>
-internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential? credential, StorageClientOptions options)
+internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential? credential, StorageClientOptions options) : Cli.IDemoModels
 {
     /// <summary>The connection's name.</summary>
     public const string Connection = "AzureWebJobsStorage";
@@ -54,6 +55,17 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
     public BlobModelArtifactStore Artifacts() => new(Container(BlobModelArtifactStore.ContainerName));
 
     public TablePredictionLog PredictionLog() => new(Table(TablePredictionLog.TableName));
+
+    /// <summary>Creates the registry table, the models container and the model log, and returns the registry.</summary>
+    public async Task<(IModelRegistry Registry, IModelArtifactStore Artifacts)> PrepareAsync(CancellationToken cancellationToken)
+    {
+        var registry = Registry();
+        var artifacts = Artifacts();
+        await registry.EnsureCreatedAsync(cancellationToken);
+        await artifacts.EnsureCreatedAsync(cancellationToken);
+        await PredictionLog().EnsureCreatedAsync(cancellationToken);
+        return (registry, artifacts);
+    }
 }
 
 internal static class ConfigurationSettings
