@@ -3,7 +3,8 @@
 on them with real XGBoost (python3-xgboost 1.7.4), with its manifest.
 
 Run from the repository root:  python3 demo/generate_demo.py
-Writes demo/consumer.csv, demo/store.csv, demo/fraud/model.json, demo/fraud/manifest.json.
+Writes demo/consumer.csv, demo/store.csv, demo/fraud/model.json, demo/fraud/manifest.json, and a
+challenger trained on the same rows with other hyperparameters: demo/fraud-challenger/ (version 2).
 Deterministic (fixed seed), so the committed files are exactly what this script writes.
 """
 import json
@@ -101,8 +102,23 @@ def main():
         counts, _ = np.histogram(values, bins=edges)
         return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
 
+    write_manifest(os.path.join(HERE, "fraud"), "1", X, y, pred, names, histogram)
+
+    # The challenger `./run.sh` puts in the shadow: deeper trees, slower learning, more rounds.
+    challenger = xgb.train({"objective": "binary:logistic", "max_depth": 6, "eta": 0.1, "seed": 11,
+                            "eval_metric": "logloss", "base_score": 0.5}, dtrain, num_boost_round=120)
+    os.makedirs(os.path.join(HERE, "fraud-challenger"), exist_ok=True)
+    challenger.save_model(os.path.join(HERE, "fraud-challenger", "model.json"))
+    write_manifest(os.path.join(HERE, "fraud-challenger"), "2", X, y, challenger.predict(dtrain), names, histogram)
+    print(f"demo: {len(c_rows)} consumer rows, {len(s_rows)} store rows, fraud model on {N_TRAIN} rows "
+          f"(positive rate {y.mean():.3f}, train logloss {logloss(y, pred):.4f}; challenger {logloss(y, challenger.predict(dtrain)):.4f})")
+
+def logloss(y, p):
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+def write_manifest(folder, version, X, y, pred, names, histogram):
     manifest = {
-        "name": "fraud", "version": "1", "format": "xgboost-json", "output": "probability",
+        "name": "fraud", "version": version, "format": "xgboost-json", "output": "probability",
         "groups": {"consumer": {"required": False, "cacheSeconds": 0}, "store": {"required": False, "cacheSeconds": 300}},
         "assignmentGroup": "consumer",
         "features": [
@@ -116,11 +132,9 @@ def main():
                      "features": {n: histogram(X[:, i]) for i, n in enumerate(names)},
                      "prediction": histogram(pred)},
     }
-    with open(os.path.join(HERE, "fraud", "manifest.json"), "w") as f:
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
-    print(f"demo: {len(c_rows)} consumer rows, {len(s_rows)} store rows, fraud model on {N_TRAIN} rows "
-          f"(positive rate {y.mean():.3f}, train logloss {float(-np.mean(y*np.log(pred)+(1-y)*np.log(1-pred))):.4f})")
 
 if __name__ == "__main__":
     main()
