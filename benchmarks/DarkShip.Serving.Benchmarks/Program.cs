@@ -94,7 +94,7 @@ Report("mirror enqueue alone", Stats.Of(mirrorOnly, 0, 0));
 var app = HandlerApp.Build([], builder =>
 {
     builder.WebHost.UseUrls("http://127.0.0.1:0");
-    builder.Services.AddSingleton(new Stores(store, registry, registry, new DiscardingSink<PredictionLogEntry>()));
+    builder.Services.AddSingleton(Stores.InMemory(store, registry));
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
 });
 await app.StartAsync();
@@ -202,8 +202,8 @@ internal sealed record Stats(int Count, double P50, double P99, double Max, doub
 
 internal sealed class InMemoryDemoModels(InMemoryModelRegistry registry) : IDemoModels
 {
-    public Task<(IModelRegistry Registry, IModelArtifactStore Artifacts)> PrepareAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<(IModelRegistry, IModelArtifactStore)>((registry, registry));
+    public Task<(IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Events)> PrepareAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<(IModelRegistry, IModelArtifactStore, IModelEventLog)>((registry, registry, new InMemoryModelEventLog()));
 }
 
 internal sealed class NoMirror : IMirrorPublisher

@@ -14,6 +14,7 @@ var root = new RootCommand("DarkShip: serve machine-learning models from Azure F
     LocalCommand.Create(),      // the whole system on one machine: handler + stand-ins for the host's triggers
     ScoreCommand.Create(),      // offline batch scoring of a model file
     FeaturesCommand.Create(),   // feature groups: ingest snapshots from CSV
+    ModelsCommand.Create(),     // the registry and its ladder: register, shadow, experiment, promote, roll back, status
     DemoCommand.Create(),       // seed the local system with demo features and a fraud model
     FunctionsCommand.Create(),  // function.json files for the publish package
 };

@@ -78,7 +78,7 @@ internal sealed class ServingHarness
     {
         var current = (await Registry.ReadIfChangedAsync(null))!.Versions.Single(v => v.Version == version);
         var changed = change(current);
-        Assert.True(await Registry.TryUpdateAsync(changed));
+        Assert.True(await Registry.TryUpdateAsync([changed]));
         return changed;
     }
 

@@ -2,10 +2,13 @@ using System.Text.Json.Serialization;
 using DarkShip.EventHubs;
 using DarkShip.Serving.Batching;
 using DarkShip.Serving.Features;
+using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Models;
+using DarkShip.Serving.Monitoring;
 using DarkShip.Serving.Predictions;
 using DarkShip.Serving.Registry;
+using DarkShip.Serving.Shadow;
 using DarkShip.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -37,14 +40,27 @@ internal static class ServiceCollectionExtensions
             .Validate(o => !string.IsNullOrEmpty(o.AssignmentSalt), "Serving:AssignmentSalt must not be empty.")
             .ValidateOnStart();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ServingOptions>>().Value);
+        services.AddOptions<ShadowOptions>()
+            .BindConfiguration(ShadowOptions.Section)
+            .Validate(o => o.ModelBudgetMilliseconds > 0 && o.FeatureBudgetMilliseconds > 0, "Shadow: the model and feature budgets must be positive.")
+            .Validate(o => o.WindowSeconds is >= 1 and <= 86_400, "Shadow:WindowSeconds must be 1 to 86400.")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ShadowOptions>>().Value);
 
         AddStores(services, configuration);
         AddQueues(services, configuration);
 
         services.TryAddSingleton<ModelCache>();
+        services.TryAddSingleton<IModelLineups>(sp => sp.GetRequiredService<ModelCache>());
         services.TryAddSingleton<FeatureReader>();
         services.TryAddSingleton<PredictionService>();
         services.AddHostedService<ModelCacheRefresher>();
+
+        services.TryAddSingleton<ShadowScorer>();
+        services.TryAddSingleton<ModelLadder>();
+        services.TryAddSingleton<IExperimentAnalysis, NoExperimentAnalysis>();
+        services.TryAddSingleton<IGuardrailSignals, NoGuardrailSignals>();
+        services.TryAddSingleton<ModelPromoter>();
         return services;
     }
 
@@ -52,19 +68,18 @@ internal static class ServiceCollectionExtensions
     private static void AddStores(IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(sp => StorageAccount.TryFrom(configuration, sp.GetRequiredService<ILoggerFactory>()) is { } account
-            ? new Stores(account.FeatureStore(), account.Registry(), account.Artifacts(), account.PredictionLog())
+            ? new Stores(account.FeatureStore(), account.Registry(), account.Artifacts(), account.PredictionLog(), account.EventLog(), account.Aggregates(), account.DeadLetters())
             : InMemoryStores());
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Features);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Registry);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Artifacts);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().PredictionLog);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Events);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Aggregates);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().DeadLetters);
     }
 
-    private static Stores InMemoryStores()
-    {
-        var registry = new InMemoryModelRegistry();
-        return new Stores(new InMemoryFeatureStore(), registry, registry, new DiscardingSink<PredictionLogEntry>());
-    }
+    private static Stores InMemoryStores() => Stores.InMemory(new InMemoryFeatureStore(), new InMemoryModelRegistry());
 
     /// <summary>The mirror and the model log leave the request path through bounded queues, flushed at shutdown.</summary>
     private static void AddQueues(IServiceCollection services, IConfiguration configuration)
@@ -111,7 +126,22 @@ internal static class ServiceCollectionExtensions
 }
 
 /// <summary>The adapters behind the domain's ports, chosen together.</summary>
-internal sealed record Stores(IFeatureStore Features, IModelRegistry Registry, IModelArtifactStore Artifacts, IBatchSink<PredictionLogEntry> PredictionLog);
+internal sealed record Stores(
+    IFeatureStore Features,
+    IModelRegistry Registry,
+    IModelArtifactStore Artifacts,
+    IBatchSink<PredictionLogEntry> PredictionLog,
+    IModelEventLog Events,
+    IAggregateStore Aggregates,
+    IDeadLetters DeadLetters)
+{
+    /// <summary>Process-memory stores around the given features and registry (tests, benchmarks, a bare handler); the model log is discarded.</summary>
+    public static Stores InMemory(IFeatureStore features, InMemoryModelRegistry registry, IBatchSink<PredictionLogEntry>? predictionLog = null)
+    {
+        var monitoring = new InMemoryMonitoringStore();
+        return new Stores(features, registry, registry, predictionLog ?? new DiscardingSink<PredictionLogEntry>(), new InMemoryModelEventLog(), monitoring, monitoring);
+    }
+}
 
 /// <summary>Polls the registry and reloads the model cache when it changed.</summary>
 internal sealed partial class ModelCacheRefresher(ModelCache cache, ServingOptions options, TimeProvider time, ILogger<ModelCacheRefresher> logger) : BackgroundService

@@ -56,15 +56,24 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
 
     public TablePredictionLog PredictionLog() => new(Table(TablePredictionLog.TableName));
 
-    /// <summary>Creates the registry table, the models container and the model log, and returns the registry.</summary>
-    public async Task<(IModelRegistry Registry, IModelArtifactStore Artifacts)> PrepareAsync(CancellationToken cancellationToken)
+    public TableModelEventLog EventLog() => new(Table(TableModelEventLog.TableName));
+
+    public TableAggregateStore Aggregates() => new(Table(TableAggregateStore.TableName));
+
+    public TableDeadLetters DeadLetters() => new(Table(TableDeadLetters.TableName));
+
+    /// <summary>Creates the registry and audit tables, the models container, the model log and the monitoring tables, and returns the registry.</summary>
+    public async Task<(IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Events)> PrepareAsync(CancellationToken cancellationToken)
     {
         var registry = Registry();
         var artifacts = Artifacts();
         await registry.EnsureCreatedAsync(cancellationToken);
         await artifacts.EnsureCreatedAsync(cancellationToken);
         await PredictionLog().EnsureCreatedAsync(cancellationToken);
-        return (registry, artifacts);
+        await EventLog().EnsureCreatedAsync(cancellationToken);
+        await Aggregates().EnsureCreatedAsync(cancellationToken);
+        await DeadLetters().EnsureCreatedAsync(cancellationToken);
+        return (registry, artifacts, EventLog());
     }
 }
 

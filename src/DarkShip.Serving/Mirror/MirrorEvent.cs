@@ -6,7 +6,8 @@ namespace DarkShip.Serving.Mirror;
 /// <param name="Scores">Its outputs.</param>
 /// <param name="Decision">Its decision label, when the manifest has a threshold.</param>
 /// <param name="Served">Whether this answer went back to the caller.</param>
-public sealed record ModelOutput(string Version, string Arm, float[] Scores, string? Decision, bool Served);
+/// <param name="Error">Why the version could not answer (no scores then), e.g. an experiment that threw and the champion answered for.</param>
+public sealed record ModelOutput(string Version, string Arm, float[] Scores, string? Decision, bool Served, string? Error = null);
 
 /// <summary>What a group's read gave the request.</summary>
 /// <param name="Status">How the read went (<c>found</c>, <c>notFound</c>, <c>noKey</c>, <c>timedOut</c>, <c>failed</c>).</param>

@@ -97,6 +97,11 @@ public static class MirrorEventJson
             }
 
             w.WriteBoolean("served", o.Served);
+            if (o.Error is not null)
+            {
+                w.WriteString("error", o.Error);
+            }
+
             w.WriteEndObject();
         }
 
@@ -138,7 +143,8 @@ public static class MirrorEventJson
                 o.GetProperty("arm").GetString()!,
                 [.. o.GetProperty("scores").EnumerateArray().Select(s => s.GetSingle())],
                 o.TryGetProperty("decision", out var d) ? d.GetString() : null,
-                o.GetProperty("served").GetBoolean())).ToList();
+                o.GetProperty("served").GetBoolean(),
+                o.TryGetProperty("error", out var error) ? error.GetString() : null)).ToList();
             var latency = root.GetProperty("latencyMs");
             return new MirrorEvent(
                 root.GetProperty("predictionId").GetString()!,

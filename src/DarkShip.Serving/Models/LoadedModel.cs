@@ -13,6 +13,16 @@ public sealed record LoadedModel(ModelVersion Version, ModelManifest Manifest, I
 {
     /// <summary>Outputs per row (1, or the class count).</summary>
     public int OutputCount { get; } = Model.GetOutputCount(OutputKind.Transformed);
+
+    /// <summary>The bin edges its monitoring histograms use.</summary>
+    public Monitoring.MonitoringEdges Edges { get; } = Monitoring.MonitoringEdges.From(Manifest);
+}
+
+/// <summary>Finds what answers a model's traffic: the <see cref="ModelCache"/> in the handler, a fixed set in tests.</summary>
+public interface IModelLineups
+{
+    /// <summary>The model's lineup, or <see langword="null"/> when no version of it is live.</summary>
+    ModelLineup? Find(string name);
 }
 
 /// <summary>What answers a model's traffic right now: the champion, an optional experiment and the shadows.</summary>

@@ -14,7 +14,7 @@ namespace DarkShip.Serving.Models;
 /// A version that fails to load never replaces a working one: the previous champion keeps serving
 /// and the reason is logged; the failed load is retried on the next poll.
 /// </summary>
-public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactStore artifacts, IFeatureStore features, ILogger<ModelCache> logger)
+public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactStore artifacts, IFeatureStore features, ILogger<ModelCache> logger) : IModelLineups
 {
     private readonly TaskCompletionSource firstLoad = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim refreshing = new(1, 1);
@@ -148,9 +148,14 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
         }
 
         var errors = ManifestValidator.Validate(manifest, model, schemas);
-        return errors.Count == 0
-            ? new LoadedModel(version, manifest, model, new FeaturePlan(manifest))
-            : throw new ManifestException(errors);
+        if (errors.Count > 0)
+        {
+            throw new ManifestException(errors);
+        }
+
+        // One throw-away row before the swap, so the first real request (or shadow sample) does not pay for the JIT.
+        model.Predict(new float[model.FeatureCount], new float[model.GetOutputCount(Scoring.OutputKind.Transformed)]);
+        return new LoadedModel(version, manifest, model, new FeaturePlan(manifest));
     }
 
     private static string KeyOf(ModelVersion v) => $"{v.Name}\n{v.Version}\n{v.ArtifactSha256}\n{v.ManifestSha256}";

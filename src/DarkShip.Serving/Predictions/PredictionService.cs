@@ -116,12 +116,13 @@ public sealed partial class PredictionService(
         var now = time.GetUtcNow();
 
         var answers = new Prediction[rows.Length];
-        var logged = new List<(Row Row, ScoredBy[] By, Dictionary<string, MirroredGroup> Groups)>(rows.Length);
+        var logged = new List<(Row Row, ScoredBy[] By, Dictionary<string, MirroredGroup> Groups, LoadedModel? FailedExperiment)>(rows.Length);
         for (var i = 0; i < rows.Length; i++)
         {
             var row = rows[i];
             var prefix = rows.Length > 1 ? $"rows[{i}]." : "";
             var by = new List<ScoredBy>(row.Scored.Length);
+            LoadedModel? failedExperiment = null;
             foreach (var m in row.Scored)
             {
                 var groupRows = new FeatureRow?[m.Plan.Groups.Length];
@@ -158,6 +159,7 @@ public sealed partial class PredictionService(
                 }
                 else
                 {
+                    failedExperiment = m;
                     LogExperimentFailed(logger, model, m.Version.Version);
                 }
             }
@@ -174,7 +176,7 @@ public sealed partial class PredictionService(
             answers[i] = new Prediction(
                 PredictionId.New(time), model, served.Model.Version.Version, arm, served.Scores,
                 served.Model.Manifest.Decision?.Decide(served.Scores[0]), degraded, ages);
-            logged.Add((row, [served, .. by.Where(b => b != served)], groups));
+            logged.Add((row, [served, .. by.Where(b => b != served)], groups, failedExperiment));
         }
 
         if (errors.Count > 0)
@@ -185,7 +187,7 @@ public sealed partial class PredictionService(
         var totalMs = time.GetElapsedTime(started).TotalMilliseconds;
         for (var i = 0; i < answers.Length; i++)
         {
-            Publish(answers[i], logged[i].Row, logged[i].By, logged[i].Groups, now, featureMs, totalMs);
+            Publish(answers[i], logged[i].Row, logged[i].By, logged[i].Groups, logged[i].FailedExperiment, now, featureMs, totalMs);
         }
 
         return new PredictOutcome.Scored(answers);
@@ -328,9 +330,15 @@ public sealed partial class PredictionService(
         return (degraded, ages, groups);
     }
 
-    private void Publish(Prediction answer, Row row, ScoredBy[] by, Dictionary<string, MirroredGroup> groups, DateTimeOffset now, double featureMs, double totalMs)
+    private void Publish(Prediction answer, Row row, ScoredBy[] by, Dictionary<string, MirroredGroup> groups, LoadedModel? failedExperiment, DateTimeOffset now, double featureMs, double totalMs)
     {
-        var outputs = new List<ModelOutput>(by.Length);
+        var outputs = new List<ModelOutput>(by.Length + 1);
+        if (failedExperiment is not null)
+        {
+            // Counted against the experiment by ShadowScore, so its guardrail sees the failures the caller never did.
+            outputs.Add(new ModelOutput(failedExperiment.Version.Version, ExperimentArm, [], null, Served: false, Error: "could not score"));
+        }
+
         var servedFeatures = Named(by[0]);
         foreach (var b in by)
         {

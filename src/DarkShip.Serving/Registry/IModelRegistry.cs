@@ -13,10 +13,17 @@ public interface IModelRegistry
     Task<bool> TryAddAsync(ModelVersion version, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Replaces a version's row if it still has <paramref name="version"/>'s <see cref="ModelVersion.ETag"/>;
+    /// Replaces the rows of <paramref name="versions"/> (all of one model) together, if each still has
+    /// the <see cref="ModelVersion.ETag"/> it was read with: all are written or none.
     /// <see langword="false"/> when another change got there first.
     /// </summary>
-    Task<bool> TryUpdateAsync(ModelVersion version, CancellationToken cancellationToken = default);
+    Task<bool> TryUpdateAsync(IReadOnlyList<ModelVersion> versions, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a model's promotion rules if they still have <paramref name="rules"/>' <see cref="PromotionRules.ETag"/>
+    /// (<see langword="null"/>: none stored yet); <see langword="false"/> when another change got there first.
+    /// </summary>
+    Task<bool> TrySetRulesAsync(string model, PromotionRules rules, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Model files and manifests, addressed by path and verified by SHA-256.</summary>

@@ -8,6 +8,7 @@ public sealed class InMemoryModelRegistry : IModelRegistry, IModelArtifactStore
     private readonly Lock gate = new();
     private readonly Dictionary<(string, string), ModelVersion> versions = [];
     private readonly Dictionary<string, byte[]> files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PromotionRules> rules = new(StringComparer.Ordinal);
     private long revision;
     private long etags;
 
@@ -17,7 +18,7 @@ public sealed class InMemoryModelRegistry : IModelRegistry, IModelArtifactStore
         lock (gate)
         {
             var current = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Task.FromResult(current == knownRevision ? null : new RegistrySnapshot(current, [.. versions.Values]));
+            return Task.FromResult(current == knownRevision ? null : new RegistrySnapshot(current, [.. versions.Values], new Dictionary<string, PromotionRules>(rules, StringComparer.Ordinal)));
         }
     }
 
@@ -37,16 +38,36 @@ public sealed class InMemoryModelRegistry : IModelRegistry, IModelArtifactStore
     }
 
     /// <inheritdoc />
-    public Task<bool> TryUpdateAsync(ModelVersion version, CancellationToken cancellationToken = default)
+    public Task<bool> TryUpdateAsync(IReadOnlyList<ModelVersion> changed, CancellationToken cancellationToken = default)
     {
         lock (gate)
         {
-            if (!versions.TryGetValue((version.Name, version.Version), out var stored) || stored.ETag != version.ETag)
+            if (changed.Any(v => !versions.TryGetValue((v.Name, v.Version), out var stored) || stored.ETag != v.ETag))
             {
                 return Task.FromResult(false);
             }
 
-            versions[(version.Name, version.Version)] = Stamp(version);
+            foreach (var version in changed)
+            {
+                versions[(version.Name, version.Version)] = Stamp(version);
+            }
+
+            revision++;
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TrySetRulesAsync(string model, PromotionRules set, CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            if (rules.GetValueOrDefault(model)?.ETag != set.ETag)
+            {
+                return Task.FromResult(false);
+            }
+
+            rules[model] = set with { ETag = "r" + (++etags).ToString(System.Globalization.CultureInfo.InvariantCulture) };
             revision++;
             return Task.FromResult(true);
         }

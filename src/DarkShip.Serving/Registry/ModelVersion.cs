@@ -45,11 +45,25 @@ public sealed record ModelVersion(
     DateTimeOffset RegisteredAt,
     string? ETag = null)
 {
+    /// <summary>When the stage or share last changed (the registration, until the first change).</summary>
+    public DateTimeOffset ChangedAt { get; init; } = RegisteredAt;
+
+    /// <summary>The stage before the last change, when there was one: a retired former champion is what a rollback returns to.</summary>
+    public ModelStage? PreviousStage { get; init; }
+
     /// <summary>Whether the stage puts the version in front of traffic (live or mirrored).</summary>
     public bool IsLive => Stage is ModelStage.Shadow or ModelStage.Experiment or ModelStage.Champion;
 }
 
 /// <summary>The registry as read at one revision.</summary>
-/// <param name="Revision">Changes whenever any version changes.</param>
+/// <param name="Revision">Changes whenever any version or rule changes.</param>
 /// <param name="Versions">Every version of every model.</param>
-public sealed record RegistrySnapshot(string Revision, IReadOnlyList<ModelVersion> Versions);
+/// <param name="Rules">Each model's promotion rules, for the models that have any stored (others use the defaults).</param>
+public sealed record RegistrySnapshot(string Revision, IReadOnlyList<ModelVersion> Versions, IReadOnlyDictionary<string, PromotionRules>? Rules = null)
+{
+    /// <summary>The versions of one model.</summary>
+    public IReadOnlyList<ModelVersion> Of(string model) => [.. Versions.Where(v => string.Equals(v.Name, model, StringComparison.Ordinal))];
+
+    /// <summary>The model's rules: as stored, or the defaults.</summary>
+    public PromotionRules RulesFor(string model) => Rules?.GetValueOrDefault(model) ?? PromotionRules.Default;
+}

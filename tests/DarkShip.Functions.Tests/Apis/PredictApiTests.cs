@@ -156,7 +156,7 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
     }
 
     [Fact]
-    public async Task ShadowScore_HostBatchPayload_Succeeds_AndMalformedPayloadFailsTheInvocation()
+    public async Task ShadowScore_HostBatchPayload_SucceedsWithUnreadableEventsDeadLettered_AndMalformedPayloadFailsTheInvocation()
     {
         using var client = factory.CreateClient();
         const string good = """{"Data":{"events":"[\"{}\",\"{}\"]"},"Metadata":{"SequenceNumberArray":"[5,6]","PartitionContext":"{\"PartitionId\":\"2\"}"}}""";
@@ -167,7 +167,9 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
 
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         using var response = JsonDocument.Parse(await ok.Content.ReadAsStringAsync());
-        Assert.Contains("2 events from partition 2 (sequence 5..6)", response.RootElement.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
+        var log = response.RootElement.GetProperty("Logs")[0].GetString();
+        Assert.Contains("partition 2 (sequence 5..6): 2 events", log, StringComparison.Ordinal);
+        Assert.Contains("2 dead-lettered", log, StringComparison.Ordinal); // "{}" is not a mirror event
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
     }
@@ -188,7 +190,7 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
             var modelSha = registry.UploadAsync("m", modelBytes).Result;
             var manifestSha = registry.UploadAsync("j", Encoding.UTF8.GetBytes(manifest.ToJsonString())).Result;
             Assert.True(registry.TryAddAsync(new ModelVersion(name, version, ModelStage.Champion, 100, "m", modelSha, "j", manifestSha, DateTimeOffset.UnixEpoch)).Result);
-            services.AddSingleton(new Stores(new InMemoryFeatureStore(), registry, registry, new DiscardingSink<PredictionLogEntry>()));
+            services.AddSingleton(Stores.InMemory(new InMemoryFeatureStore(), registry));
         }));
 
     private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)

@@ -43,8 +43,8 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
         var read = (await registry.ReadIfChangedAsync(null))!.Versions.Single();
 
         var results = await Task.WhenAll(
-            registry.TryUpdateAsync(read with { SharePercent = 10 }),
-            registry.TryUpdateAsync(read with { Stage = ModelStage.RolledBack }));
+            registry.TryUpdateAsync([read with { SharePercent = 10 }]),
+            registry.TryUpdateAsync([read with { Stage = ModelStage.RolledBack }]));
 
         Assert.Single(results, r => r);
         Assert.False(await registry.TryAddAsync(Version("7", ModelStage.Registered)));
