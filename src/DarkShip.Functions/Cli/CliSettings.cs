@@ -13,6 +13,14 @@ internal static class CliSettings
             .AddEnvironmentVariables()
             .Build();
 
+    /// <summary>The <c>--settings</c> option every operator verb takes.</summary>
+    public static System.CommandLine.Option<FileInfo> Option(bool recursive = false) => new("--settings")
+    {
+        Description = "local.settings.json naming the storage account (environment variables win).",
+        DefaultValueFactory = _ => new FileInfo("local.settings.json"),
+        Recursive = recursive,
+    };
+
     /// <summary>The storage account the settings name.</summary>
     /// <exception cref="InvalidOperationException">They name none.</exception>
     public static StorageAccount Storage(FileInfo settings) => StorageAccount.From(Load(settings));

@@ -22,7 +22,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var folder = new Option<DirectoryInfo>("--folder") { Description = "The demo folder.", DefaultValueFactory = _ => new DirectoryInfo("demo") };
-        var settings = new Option<FileInfo>("--settings") { Description = "local.settings.json naming the storage account.", DefaultValueFactory = _ => new FileInfo("local.settings.json") };
+        var settings = CliSettings.Option();
         var seed = new Command("seed", "Load the demo features, register the demo fraud model as champion and its challenger in the shadow.") { folder, settings };
         seed.SetAction(async (result, cancellationToken) =>
         {

@@ -41,7 +41,7 @@ internal static class FeaturesCommand
         var key = new Option<string?>("--key-column") { Description = "Column holding the entity key (default: the first column)." };
         var ts = new Option<string?>("--timestamp-column") { Description = "Column holding each row's instant (ISO 8601 or Unix seconds); default: now." };
         var skip = new Option<bool>("--skip-bad-rows") { Description = "Write the good rows even when some are bad." };
-        var settings = new Option<FileInfo>("--settings") { Description = "local.settings.json naming the storage account (environment variables win).", DefaultValueFactory = _ => new FileInfo("local.settings.json") };
+        var settings = CliSettings.Option();
         var ingest = new Command("ingest", "Load a CSV of feature snapshots into a group (latest + history rows).") { group, file, key, ts, skip, settings };
         ingest.SetAction(async (result, cancellationToken) =>
         {

@@ -27,7 +27,7 @@ internal static class ModelsCommand
 
     public static Command Create()
     {
-        var settings = new Option<FileInfo>("--settings") { Description = "local.settings.json naming the storage account (environment variables win).", DefaultValueFactory = _ => new FileInfo("local.settings.json"), Recursive = true };
+        var settings = CliSettings.Option(recursive: true);
         var by = new Option<string>("--by") { Description = "Who makes the change, for the audit (default: user@host).", DefaultValueFactory = _ => $"{Environment.UserName}@{Environment.MachineName}", Recursive = true };
         var reason = new Option<string?>("--reason") { Description = "Why, for the audit.", Recursive = true };
 

@@ -20,7 +20,6 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
     public const string TableName = "Aggregates";
 
     private const int MaxAttempts = 20;
-    private const int ChunkChars = 30_000;
 
     /// <summary>Creates the table if needed.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
@@ -101,16 +100,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
         return new AggregateKey(model, version, epoch, start);
     }
 
-    private static string Data(TableEntity entity)
-    {
-        var data = new StringBuilder(entity.Get<string>("Data") ?? "");
-        for (var i = 1; entity.Get<string>("Data" + i.ToString(CultureInfo.InvariantCulture)) is { } more; i++)
-        {
-            data.Append(more);
-        }
-
-        return data.ToString();
-    }
+    private static string Data(TableEntity entity) => LongText.Read(entity, "Data");
 
     private static TableEntity ToEntity(string pk, string rk, WindowAggregate w)
     {
@@ -127,12 +117,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
             ["TimedOut"] = w.TimedOut,
             ["Pairs"] = w.Pairs,
         };
-        var json = AggregateJson.Write(w);
-        for (int i = 0, at = 0; at < json.Length; i++, at += ChunkChars)
-        {
-            entity[i == 0 ? "Data" : "Data" + i.ToString(CultureInfo.InvariantCulture)] = json.Substring(at, Math.Min(ChunkChars, json.Length - at));
-        }
-
+        LongText.Write(entity, "Data", AggregateJson.Write(w));
         return entity;
     }
 }
@@ -263,10 +248,8 @@ public sealed class TableDeadLetters(TableClient table) : IDeadLetters
     /// <summary>The table's name.</summary>
     public const string TableName = "DeadLetters";
 
-    private const int MaxBodyChars = 30_000;
-
     /// <summary>Most body kept (a row holds at most 1 MiB); a longer one is cut and marked <c>BodyTruncated</c>.</summary>
-    private const int MaxKeptChars = 12 * MaxBodyChars;
+    private const int MaxKeptChars = 12 * LongText.ChunkChars;
 
     /// <summary>Creates the table if needed.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
@@ -280,15 +263,11 @@ public sealed class TableDeadLetters(TableClient table) : IDeadLetters
             ["Partition"] = letter.Partition,
             ["SequenceNumber"] = letter.SequenceNumber,
             ["EnqueuedTime"] = letter.EnqueuedTime?.ToUniversalTime(),
-            ["Reason"] = letter.Reason.Length > MaxBodyChars ? letter.Reason[..MaxBodyChars] : letter.Reason,
+            ["Reason"] = letter.Reason.Length > LongText.ChunkChars ? letter.Reason[..LongText.ChunkChars] : letter.Reason,
             ["BodyLength"] = letter.Body.Length,
             ["BodyTruncated"] = letter.Body.Length > MaxKeptChars,
         };
-        var body = letter.Body.Length > MaxKeptChars ? letter.Body[..MaxKeptChars] : letter.Body;
-        for (int i = 0, at = 0; at < body.Length; i++, at += MaxBodyChars)
-        {
-            entity[i == 0 ? "Body" : "Body" + i.ToString(CultureInfo.InvariantCulture)] = body.Substring(at, Math.Min(MaxBodyChars, body.Length - at));
-        }
+        LongText.Write(entity, "Body", letter.Body.Length > MaxKeptChars ? letter.Body[..MaxKeptChars] : letter.Body);
 
         try
         {
@@ -300,4 +279,35 @@ public sealed class TableDeadLetters(TableClient table) : IDeadLetters
             await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
     }
+}
+
+/// <summary>
+/// Text longer than a Table property may hold (64 KiB, i.e. 32K UTF-16 characters), kept in
+/// consecutive properties <c>{name}</c>, <c>{name}1</c>, <c>{name}2</c>….
+/// </summary>
+internal static class LongText
+{
+    /// <summary>Characters per property, safely under the limit.</summary>
+    public const int ChunkChars = 30_000;
+
+    public static void Write(TableEntity entity, string name, string text)
+    {
+        for (int i = 0, at = 0; at < text.Length; i++, at += ChunkChars)
+        {
+            entity[Part(name, i)] = text.Substring(at, Math.Min(ChunkChars, text.Length - at));
+        }
+    }
+
+    public static string Read(TableEntity entity, string name)
+    {
+        var text = new StringBuilder(entity.Get<string>(name) ?? "");
+        for (var i = 1; entity.Get<string>(Part(name, i)) is { } more; i++)
+        {
+            text.Append(more);
+        }
+
+        return text.ToString();
+    }
+
+    private static string Part(string name, int i) => i == 0 ? name : name + i.ToString(CultureInfo.InvariantCulture);
 }
