@@ -63,7 +63,7 @@ internal static class DemoCommand
         if (Directory.Exists(challenger) && await RegisterAsync(ladder, registry, artifacts, "fraud", "2", challenger, actor with { Reason = "the demo's challenger" }, cancellationToken))
         {
             await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", "2", 1), actor with { Reason = "the demo's challenger" }, cancellationToken);
-            var rules = DemoRules.Aggregate((await registry.ReadIfChangedAsync(null, cancellationToken))!.RulesFor("fraud"), (r, set) => r.With(set[..set.IndexOf('=')], set[(set.IndexOf('=') + 1)..]));
+            var rules = DemoRules.Aggregate((await registry.ReadIfChangedAsync(null, cancellationToken))!.RulesFor("fraud"), (r, set) => r.With(set));
             await registry.TrySetRulesAsync("fraud", rules, cancellationToken);
             await output.WriteLineAsync($"Registered fraud version 2 in the shadow at 1 % (demo rules: {string.Join(", ", DemoRules)}).");
         }

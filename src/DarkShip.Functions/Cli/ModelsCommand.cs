@@ -284,13 +284,7 @@ internal sealed class ModelsCli(
         {
             try
             {
-                foreach (var set in sets)
-                {
-                    var at = set.IndexOf('=', StringComparison.Ordinal);
-                    rules = at <= 0
-                        ? throw new FormatException($"'{set}' is not rule=value.")
-                        : rules.With(set[..at].Trim(), set[(at + 1)..]);
-                }
+                rules = sets.Aggregate(rules, (r, set) => r.With(set));
             }
             catch (FormatException e)
             {

@@ -6,6 +6,17 @@ namespace DarkShip.Serving.Ladder;
 /// <summary>A move on the ladder, by an operator or by PromoteModels.</summary>
 public abstract record LadderCommand(string Model, string Action)
 {
+    /// <summary>The version the command names (a rollback may name none: then it means the champion).</summary>
+    public string? Target => this switch
+    {
+        Shadow c => c.Version,
+        Experiment c => c.Version,
+        Promote c => c.Version,
+        Rollback c => c.Version,
+        Retire c => c.Version,
+        _ => null,
+    };
+
     /// <summary>Put <paramref name="Version"/> in the shadow at <paramref name="Share"/> % of mirrored traffic (or change its share).</summary>
     public sealed record Shadow(string Model, string Version, double Share) : LadderCommand(Model, "shadow");
 
@@ -47,15 +58,7 @@ public static class LadderRules
         (LadderPlan?, string?) Do(params (ModelVersion, ModelVersion)[] changes) => (new LadderPlan(changes), null);
         string Name(ModelVersion v) => $"{v.Name} version {v.Version}";
 
-        var version = command switch
-        {
-            LadderCommand.Shadow c => c.Version,
-            LadderCommand.Experiment c => c.Version,
-            LadderCommand.Promote c => c.Version,
-            LadderCommand.Retire c => c.Version,
-            LadderCommand.Rollback c => c.Version ?? champion?.Version,
-            _ => null,
-        };
+        var version = command.Target ?? (command is LadderCommand.Rollback ? champion?.Version : null);
         if (version is null)
         {
             return Refuse($"{command.Model} has no champion to roll back.");

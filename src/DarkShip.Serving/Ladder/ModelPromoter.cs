@@ -262,15 +262,7 @@ public sealed partial class ModelPromoter(
             evidence[name] = value;
         }
 
-        var version = command switch
-        {
-            LadderCommand.Shadow c => c.Version,
-            LadderCommand.Experiment c => c.Version,
-            LadderCommand.Promote c => c.Version,
-            LadderCommand.Rollback c => c.Version ?? "champion",
-            LadderCommand.Retire c => c.Version,
-            _ => "?",
-        };
+        var version = command.Target ?? "champion";
         var outcome = await ladder.ApplyAsync(command, versions, new LadderActor(Actor, reason, evidence), cancellationToken).ConfigureAwait(false);
         var (status, why) = outcome switch
         {

@@ -68,6 +68,16 @@ public sealed record PromotionRules
     public static PromotionRules Parse(IEnumerable<KeyValuePair<string, string>> values, string? etag = null) =>
         values.Aggregate(Default with { ETag = etag }, (rules, v) => rules.With(v.Key, v.Value));
 
+    /// <summary>These rules with one changed, given as <c>name=value</c> (how operators write it: <c>minSamples=5000</c>).</summary>
+    /// <exception cref="FormatException">It is not <c>name=value</c>, the name is unknown or the value is out of range.</exception>
+    public PromotionRules With(string assignment)
+    {
+        var at = assignment.IndexOf('=', StringComparison.Ordinal);
+        return at <= 0
+            ? throw new FormatException($"'{assignment}' is not rule=value.")
+            : With(assignment[..at].Trim(), assignment[(at + 1)..]);
+    }
+
     /// <summary>These rules with one changed.</summary>
     /// <exception cref="FormatException">The name is unknown or the value is out of range.</exception>
     public PromotionRules With(string name, string value)

@@ -67,7 +67,7 @@ public class ModelPromoterTests
         var rules = (await registry.ReadIfChangedAsync(null))!.RulesFor("fraud");
         foreach (var set in sets)
         {
-            rules = rules.With(set[..set.IndexOf('=')], set[(set.IndexOf('=') + 1)..]);
+            rules = rules.With(set);
         }
 
         Assert.True(await registry.TrySetRulesAsync("fraud", rules));
