@@ -116,6 +116,19 @@ def main():
 def logloss(y, p):
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
+def baseline_of(column, kind, histogram):
+    """A numeric feature's training histogram (numpy's edges and counts); a boolean's or category's
+    count per value (category codes as their labels). Both say how many values were missing."""
+    present = column[~np.isnan(column)]
+    if kind == "number":
+        baseline = histogram(present)
+    else:
+        codes, counts = np.unique(present.astype(int), return_counts=True)
+        values = [bool(c) for c in codes] if kind == "boolean" else [CATEGORIES[c] for c in codes]
+        baseline = {"values": values, "counts": [int(c) for c in counts]}
+    baseline["missing"] = int(np.isnan(column).sum())
+    return baseline
+
 def write_manifest(folder, version, X, y, pred, names, histogram):
     manifest = {
         "name": "fraud", "version": version, "format": "xgboost-json", "output": "probability",
@@ -129,7 +142,7 @@ def write_manifest(folder, version, X, y, pred, names, histogram):
         "decision": {"threshold": 0.5, "above": "review", "below": "approve"},
         "promotionMetric": "logloss",
         "baseline": {"rows": N_TRAIN, "positiveRate": float(y.mean()),
-                     "features": {n: histogram(X[:, i]) for i, n in enumerate(names)},
+                     "features": {n: baseline_of(X[:, i], FEATURES[i][3], histogram) for i, n in enumerate(names)},
                      "prediction": histogram(pred)},
     }
     with open(os.path.join(folder, "manifest.json"), "w") as f:

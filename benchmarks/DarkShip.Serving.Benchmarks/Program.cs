@@ -14,6 +14,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   inprocess [--rate 1000] [--seconds 10]   the handler with in-memory stores: PredictionService alone
 //                                             with and without the mirror, then HTTP through Kestrel
 //   http --url URL [--rate 300] [--seconds 20]   a running system (./run.sh or the script's own)
+//   drift [--predictions 1000000]            DriftMonitor's cost against predictions and windows (benchmarks/drift.sh)
 var mode = args.FirstOrDefault() ?? "inprocess";
 var rate = Option("--rate", mode == "http" ? 300 : 1000);
 var seconds = Option("--seconds", mode == "http" ? 20 : 10);
@@ -49,6 +50,13 @@ if (mode == "http")
 }
 
 var (store, registry) = await DemoStoresAsync(demo);
+if (mode == "drift")
+{
+    // drift [--predictions 1000000]: DriftMonitor's cost at 1 %, 10 % and 100 % of that many logged predictions.
+    var most = Option("--predictions", 1_000_000);
+    await DriftBenchmark.RunAsync(store, registry, [most / 100, most / 10, most]);
+    return;
+}
 
 // 1. PredictionService alone: the handler's own work, no HTTP, no storage (features in memory).
 var options = new ServingOptions();

@@ -15,6 +15,8 @@ var root = new RootCommand("DarkShip: serve machine-learning models from Azure F
     ScoreCommand.Create(),      // offline batch scoring of a model file
     FeaturesCommand.Create(),   // feature groups: ingest snapshots from CSV
     ModelsCommand.Create(),     // the registry and its ladder: register, shadow, experiment, promote, roll back, status
+    MonitoringCommand.Drift(),  // DriftMonitor's latest reports, a bar per feature
+    MonitoringCommand.Metrics(), // outcome metrics per version and window
     DemoCommand.Create(),       // seed the local system with demo features and a fraud model
     FunctionsCommand.Create(),  // function.json files for the publish package
 };

@@ -2,12 +2,14 @@ using DarkShip.Functions.Definitions;
 using DarkShip.Functions.Hosting;
 using DarkShip.Functions.Protocol;
 using DarkShip.Serving.Ladder;
+using DarkShip.Serving.Monitoring;
+using DarkShip.Serving.Outcomes;
 
 namespace DarkShip.Functions.Apis;
 
 internal static class TimerFunctions
 {
-    /// <summary><c>POST /PromoteModels</c> (the ladder's rules, see <see cref="ModelPromoter"/>) and <c>POST /DriftMonitor</c>.</summary>
+    /// <summary><c>POST /PromoteModels</c> (the ladder's rules, see <see cref="ModelPromoter"/>), <c>POST /DriftMonitor</c> (see <see cref="DriftMonitor"/>) and <c>POST /JoinOutcomes</c> (see <see cref="OutcomeService.RejoinAsync"/>).</summary>
     public static IEndpointRouteBuilder MapTimerFunctions(this IEndpointRouteBuilder app)
     {
         var promote = FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.PromoteModels);
@@ -26,14 +28,30 @@ internal static class TimerFunctions
         });
 
         var drift = FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.DriftMonitor);
-        app.MapInvocation(drift.Name, (request, services, _) =>
+        app.MapInvocation(drift.Name, async (request, services, cancellationToken) =>
         {
             var timer = TimerInvocation.Read(request, drift.Trigger.BindingName);
-            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-            return Task.FromResult(new InvocationResponse
+            var reports = await services.GetRequiredService<DriftMonitor>().RunAsync(cancellationToken);
+            return new InvocationResponse
             {
-                Logs = [$"DriftMonitor ran at {now:O} (past due: {timer.IsPastDue}, next: {timer.Next:O}); drift is computed by the monitoring issue"],
-            });
+                Logs = [
+                    $"DriftMonitor (past due: {timer.IsPastDue}): {reports.Count} versions, {reports.Count(r => r.Status == DriftStatus.Alert)} in alert",
+                    .. reports.Select(r => $"{r.Model} {r.Version} ({r.Stage}): {r.Status} over {r.Samples} samples" +
+                        string.Concat(r.Alerts.Select(a => $"; {a.Subject} {a.Measure} vs {a.Reference}: {a.Reason}"))),
+                ],
+            };
+        });
+
+        var join = FunctionCatalog.All.Single(f => f.Name == FunctionCatalog.JoinOutcomes);
+        app.MapInvocation(join.Name, async (request, services, cancellationToken) =>
+        {
+            var timer = TimerInvocation.Read(request, join.Trigger.BindingName);
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            var (examined, joined, unmatched) = await services.GetRequiredService<OutcomeService>().RejoinAsync(now - OutcomeService.RejoinLookback, cancellationToken);
+            return new InvocationResponse
+            {
+                Logs = [$"JoinOutcomes (past due: {timer.IsPastDue}): {examined} outcomes of predictions since {now - OutcomeService.RejoinLookback:O}; {joined} newly joined or extended, {unmatched} still unmatched"],
+            };
         });
         return app;
     }

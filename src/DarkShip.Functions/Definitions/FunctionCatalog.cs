@@ -12,6 +12,7 @@ internal static class FunctionCatalog
     public const string ShadowScore = nameof(ShadowScore);
     public const string DriftMonitor = nameof(DriftMonitor);
     public const string PromoteModels = nameof(PromoteModels);
+    public const string JoinOutcomes = nameof(JoinOutcomes);
 
     /// <summary>The Event Hubs connection prefix: <c>MirrorHub__fullyQualifiedNamespace</c> and friends.</summary>
     public const string MirrorConnection = "MirrorHub";
@@ -23,6 +24,7 @@ internal static class FunctionCatalog
         ["ShadowConsumerGroup"] = "shadow",
         ["DriftMonitorSchedule"] = "0 */15 * * * *",
         ["PromoteModelsSchedule"] = "0 */5 * * * *",
+        ["JoinOutcomesSchedule"] = "30 */10 * * * *",
     };
 
     public static readonly IReadOnlyList<FunctionDefinition> All =
@@ -35,5 +37,6 @@ internal static class FunctionCatalog
             new RetryPolicy(MaxRetryCount: 5, MinimumInterval: TimeSpan.FromSeconds(4), MaximumInterval: TimeSpan.FromMinutes(15))),
         new(DriftMonitor, new TimerTrigger("%DriftMonitorSchedule%")),
         new(PromoteModels, new TimerTrigger("%PromoteModelsSchedule%")),
+        new(JoinOutcomes, new TimerTrigger("%JoinOutcomesSchedule%")),
     ];
 }

@@ -18,6 +18,8 @@ namespace DarkShip.Functions.Hosting;
 [JsonSerializable(typeof(PredictBatchRequest))]
 [JsonSerializable(typeof(PredictResponse))]
 [JsonSerializable(typeof(PredictBatchResponse))]
+[JsonSerializable(typeof(OutcomeRequest))]
+[JsonSerializable(typeof(OutcomeBatchResponse))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(InvocationResponse))]

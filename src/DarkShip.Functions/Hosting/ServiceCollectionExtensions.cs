@@ -4,6 +4,7 @@ using DarkShip.Serving.Batching;
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Mirror;
+using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Monitoring;
 using DarkShip.Serving.Predictions;
@@ -58,8 +59,16 @@ internal static class ServiceCollectionExtensions
 
         services.TryAddSingleton<ShadowScorer>();
         services.TryAddSingleton<ModelLadder>();
-        services.TryAddSingleton<IExperimentAnalysis, NoExperimentAnalysis>();
-        services.TryAddSingleton<IGuardrailSignals, NoGuardrailSignals>();
+        services.AddOptions<DriftOptions>()
+            .BindConfiguration(DriftOptions.Section)
+            .Validate(o => o.WindowMinutes is >= 5 and <= 10_080 && o.MinSamples >= 1 && o.LargeSample >= o.MinSamples, "Drift: WindowMinutes must be 5 to 10080, MinSamples at least 1 and LargeSample at least MinSamples.")
+            .Validate(o => o.PsiWarn <= o.PsiAlert && o.JensenShannonWarn <= o.JensenShannonAlert && o.WassersteinWarn <= o.WassersteinAlert && o.RateWarn <= o.RateAlert && o.PValueAlert <= o.PValueWarn, "Drift: each warning threshold must be milder than its alert threshold.")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<DriftOptions>>().Value);
+        services.TryAddSingleton<DriftMonitor>();
+        services.TryAddSingleton<OutcomeService>();
+        services.TryAddSingleton<IExperimentAnalysis, OutcomeExperimentAnalysis>();
+        services.TryAddSingleton<IGuardrailSignals>(sp => sp.GetRequiredService<DriftMonitor>());
         services.TryAddSingleton<ModelPromoter>();
         return services;
     }
@@ -68,7 +77,8 @@ internal static class ServiceCollectionExtensions
     private static void AddStores(IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(sp => StorageAccount.TryFrom(configuration, sp.GetRequiredService<ILoggerFactory>()) is { } account
-            ? new Stores(account.FeatureStore(), account.Registry(), account.Artifacts(), account.PredictionLog(), account.EventLog(), account.Aggregates(), account.DeadLetters())
+            ? new Stores(account.FeatureStore(), account.Registry(), account.Artifacts(), account.PredictionLog(), account.EventLog(), account.Aggregates(), account.DeadLetters(),
+                account.PredictionLog(), account.Outcomes(), account.Drift())
             : InMemoryStores());
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Features);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Registry);
@@ -77,6 +87,9 @@ internal static class ServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Events);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Aggregates);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().DeadLetters);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().PredictionLogReader);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Outcomes);
+        services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Drift);
     }
 
     private static Stores InMemoryStores() => Stores.InMemory(new InMemoryFeatureStore(), new InMemoryModelRegistry());
@@ -133,13 +146,17 @@ internal sealed record Stores(
     IBatchSink<PredictionLogEntry> PredictionLog,
     IModelEventLog Events,
     IAggregateStore Aggregates,
-    IDeadLetters DeadLetters)
+    IDeadLetters DeadLetters,
+    IPredictionLogReader PredictionLogReader,
+    IOutcomeStore Outcomes,
+    IDriftStore Drift)
 {
-    /// <summary>Process-memory stores around the given features and registry (tests, benchmarks, a bare handler); the model log is discarded.</summary>
+    /// <summary>Process-memory stores around the given features and registry (tests, benchmarks, a bare handler); the model log is kept in memory unless another sink is given.</summary>
     public static Stores InMemory(IFeatureStore features, InMemoryModelRegistry registry, IBatchSink<PredictionLogEntry>? predictionLog = null)
     {
         var monitoring = new InMemoryMonitoringStore();
-        return new Stores(features, registry, registry, predictionLog ?? new DiscardingSink<PredictionLogEntry>(), new InMemoryModelEventLog(), monitoring, monitoring);
+        var outcomes = new InMemoryOutcomeStore();
+        return new Stores(features, registry, registry, predictionLog ?? outcomes, new InMemoryModelEventLog(), monitoring, monitoring, outcomes, outcomes, new InMemoryDriftStore());
     }
 }
 

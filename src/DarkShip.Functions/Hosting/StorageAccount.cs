@@ -62,7 +62,11 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
 
     public TableDeadLetters DeadLetters() => new(Table(TableDeadLetters.TableName));
 
-    /// <summary>Creates the registry and audit tables, the models container, the model log and the monitoring tables, and returns the registry.</summary>
+    public TableOutcomeStore Outcomes() => new(Table(TableOutcomeStore.OutcomesTable), Table(TableOutcomeStore.LabelsTable));
+
+    public TableDriftStore Drift() => new(Table(TableDriftStore.TableName));
+
+    /// <summary>Creates the registry and audit tables, the models container, the model log, the outcome tables and the monitoring tables, and returns the registry.</summary>
     public async Task<(IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Events)> PrepareAsync(CancellationToken cancellationToken)
     {
         var registry = Registry();
@@ -73,6 +77,8 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
         await EventLog().EnsureCreatedAsync(cancellationToken);
         await Aggregates().EnsureCreatedAsync(cancellationToken);
         await DeadLetters().EnsureCreatedAsync(cancellationToken);
+        await Outcomes().EnsureCreatedAsync(cancellationToken);
+        await Drift().EnsureCreatedAsync(cancellationToken);
         return (registry, artifacts, EventLog());
     }
 }

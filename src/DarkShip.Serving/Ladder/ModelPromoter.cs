@@ -24,8 +24,8 @@ public sealed record ExperimentVerdict(ExperimentDecision Decision, string Summa
 /// <summary>Compares an experiment's challenger with the champion on outcomes (the sequential test over labelled predictions).</summary>
 public interface IExperimentAnalysis
 {
-    /// <summary>The verdict on <paramref name="challenger"/> against <paramref name="champion"/> since the experiment started.</summary>
-    Task<ExperimentVerdict> AnalyzeAsync(ModelVersion champion, ModelVersion challenger, CancellationToken cancellationToken = default);
+    /// <summary>The verdict on <paramref name="challenger"/> against <paramref name="champion"/> since the experiment started, under the model's <paramref name="rules"/>.</summary>
+    Task<ExperimentVerdict> AnalyzeAsync(ModelVersion champion, ModelVersion challenger, PromotionRules rules, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Monitoring alerts a guardrail rolls back on.</summary>
@@ -131,7 +131,7 @@ public sealed partial class ModelPromoter(
             }
             else
             {
-                var verdict = await analysis.AnalyzeAsync(champion, experiment, cancellationToken).ConfigureAwait(false);
+                var verdict = await analysis.AnalyzeAsync(champion, experiment, rules, cancellationToken).ConfigureAwait(false);
                 var evidence = new Dictionary<string, string>(verdict.Evidence, StringComparer.Ordinal);
                 switch (verdict.Decision)
                 {
@@ -292,7 +292,7 @@ public sealed partial class ModelPromoter(
 public sealed class NoExperimentAnalysis : IExperimentAnalysis
 {
     /// <inheritdoc />
-    public Task<ExperimentVerdict> AnalyzeAsync(ModelVersion champion, ModelVersion challenger, CancellationToken cancellationToken = default) =>
+    public Task<ExperimentVerdict> AnalyzeAsync(ModelVersion champion, ModelVersion challenger, PromotionRules rules, CancellationToken cancellationToken = default) =>
         Task.FromResult(new ExperimentVerdict(ExperimentDecision.Inconclusive, "no outcome analysis is configured; promote by hand with `models promote`", new Dictionary<string, string>()));
 }
 

@@ -90,7 +90,7 @@ public sealed class InMemoryMonitoringStore : IAggregateStore, IDeadLetters
     private static WindowAggregate Copy(WindowAggregate w)
     {
         var copy = new WindowAggregate(w.Key, w.Arm, w.Prediction.Edges);
-        copy.Merge(w);
+        copy.Merge(w); // counts, histograms, fallbacks and samples; watermarks are copied below
         foreach (var (partition, seq) in w.Watermarks)
         {
             copy.Watermarks[partition] = seq;

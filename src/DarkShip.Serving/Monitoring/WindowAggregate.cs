@@ -25,6 +25,7 @@ public enum ScoringOutcome
 /// <param name="ChampionScore">The champion's first output on the same request, for a paired comparison.</param>
 /// <param name="Agrees">Whether the two decisions at the threshold agree.</param>
 /// <param name="SampleKey">A hash of the prediction id: the rank-correlation sample keeps the smallest keys.</param>
+/// <param name="Degraded">What fell back to defaults for this scoring (<c>consumer:timedOut</c>, <c>amount:stale</c>), when known.</param>
 public sealed record Observation(
     long Sequence,
     ScoringOutcome Outcome,
@@ -33,7 +34,8 @@ public sealed record Observation(
     IReadOnlyList<KeyValuePair<string, float>>? Features = null,
     float? ChampionScore = null,
     bool? Agrees = null,
-    ulong SampleKey = 0);
+    ulong SampleKey = 0,
+    IReadOnlyList<string>? Degraded = null);
 
 /// <summary>A (champion, challenger) score pair kept for the rank correlation, with its sampling key.</summary>
 public readonly record struct RankPair(ulong Key, float Champion, float Challenger);
@@ -91,6 +93,12 @@ public sealed class WindowAggregate
 
     /// <summary>Every input feature, by name.</summary>
     public Dictionary<string, Histogram> Features { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How often each fallback happened (<c>consumer:notFound</c>, <c>amount:stale</c>), over the scorings whose input was counted.</summary>
+    public Dictionary<string, long> Degraded { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Scorings whose input was counted into <see cref="Features"/> and <see cref="Degraded"/>.</summary>
+    public long Inputs { get; set; }
 
     /// <summary>Requests scored by both this version and the champion.</summary>
     public long Pairs { get; set; }
@@ -166,6 +174,12 @@ public sealed class WindowAggregate
             }
         }
 
+        foreach (var (token, count) in other.Degraded)
+        {
+            Degraded[token] = Degraded.GetValueOrDefault(token) + count;
+        }
+
+        Inputs += other.Inputs;
         Pairs += other.Pairs;
         Agreements += other.Agreements;
         Delta.Merge(other.Delta);
@@ -198,6 +212,12 @@ public sealed class WindowAggregate
         Prediction.Add(o.Score);
         if (o.Features is { } features)
         {
+            Inputs++;
+            foreach (var token in o.Degraded ?? [])
+            {
+                Degraded[token] = Degraded.GetValueOrDefault(token) + 1;
+            }
+
             foreach (var (name, value) in features)
             {
                 if (!Features.TryGetValue(name, out var h))

@@ -26,6 +26,20 @@ public static class PredictionId
         return Encode(bytes);
     }
 
+    /// <summary>The smallest id stamped at <paramref name="at"/> (to the millisecond): ids made at or after it sort at or above it.</summary>
+    public static string LowerBound(DateTimeOffset at)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        var ms = (ulong)Math.Max(0, at.ToUnixTimeMilliseconds());
+        for (var i = 5; i >= 0; i--)
+        {
+            bytes[i] = (byte)ms;
+            ms >>= 8;
+        }
+
+        return Encode(bytes);
+    }
+
     /// <summary>The instant encoded in <paramref name="id"/>, or <see langword="null"/> when it is not a prediction id.</summary>
     public static DateTimeOffset? TimestampOf(string id)
     {

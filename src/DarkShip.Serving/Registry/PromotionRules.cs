@@ -42,12 +42,27 @@ public sealed record PromotionRules
     /// <summary>How long a new champion stays under its guardrails, in hours (<c>probationHours</c>, default 24).</summary>
     public double ProbationHours { get; init; } = 24;
 
+    /// <summary>
+    /// The experiment test's false-decision rate (<c>alpha</c>, default 0.05): the chance that an
+    /// experiment with no real difference ends in a promotion or a rollback, however often it is checked.
+    /// </summary>
+    public double Alpha { get; init; } = 0.05;
+
+    /// <summary>Labelled predictions each experiment arm needs before the test may decide (<c>minOutcomes</c>, default 500).</summary>
+    public long MinOutcomes { get; init; } = 500;
+
+    /// <summary>The relative improvement of the promotion metric the test is tuned to detect (<c>minEffect</c>, default 0.05 = 5 %); smaller effects are found too, with more outcomes.</summary>
+    public double MinEffect { get; init; } = 0.05;
+
+    /// <summary>Guardrail on outcomes: how far the challenger's ROC AUC may fall below the champion's for a promotion to go ahead (<c>maxAucDrop</c>, default 0.02).</summary>
+    public double MaxAucDrop { get; init; } = 0.02;
+
     /// <summary>The registry row's ETag when read; changes go through <c>If-Match</c>.</summary>
     public string? ETag { get; init; }
 
     /// <summary>The rule names as stored and set.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["enabled", "shadowRamp", "minSamples", "maxErrorRate", "maxP99LatencyMs", "maxPredictionPsi", "experimentShare", "minGuardrailSamples", "probationHours"];
+        ["enabled", "shadowRamp", "minSamples", "maxErrorRate", "maxP99LatencyMs", "maxPredictionPsi", "experimentShare", "minGuardrailSamples", "probationHours", "alpha", "minOutcomes", "minEffect", "maxAucDrop"];
 
     /// <summary>Every rule as its stored text.</summary>
     public IReadOnlyDictionary<string, string> ToValues() => new Dictionary<string, string>(StringComparer.Ordinal)
@@ -61,6 +76,10 @@ public sealed record PromotionRules
         ["experimentShare"] = ExperimentShare.ToString(CultureInfo.InvariantCulture),
         ["minGuardrailSamples"] = MinGuardrailSamples.ToString(CultureInfo.InvariantCulture),
         ["probationHours"] = ProbationHours.ToString(CultureInfo.InvariantCulture),
+        ["alpha"] = Alpha.ToString(CultureInfo.InvariantCulture),
+        ["minOutcomes"] = MinOutcomes.ToString(CultureInfo.InvariantCulture),
+        ["minEffect"] = MinEffect.ToString(CultureInfo.InvariantCulture),
+        ["maxAucDrop"] = MaxAucDrop.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>Rules from stored values; a name not given keeps its default.</summary>
@@ -94,6 +113,10 @@ public sealed record PromotionRules
             "experimentShare" => this with { ExperimentShare = Share(name, value, allowHundred: false) },
             "minGuardrailSamples" => this with { MinGuardrailSamples = Count(name, value) },
             "probationHours" => this with { ProbationHours = Number(name, value, 0, 24 * 365) },
+            "alpha" => this with { Alpha = Number(name, value, 1e-6, 0.5) },
+            "minOutcomes" => this with { MinOutcomes = Count(name, value) },
+            "minEffect" => this with { MinEffect = Number(name, value, 1e-4, 1) },
+            "maxAucDrop" => this with { MaxAucDrop = Number(name, value, 0, 1) },
             _ => throw new FormatException($"'{name}' is not a promotion rule; the rules are {string.Join(", ", Names)}."),
         };
     }

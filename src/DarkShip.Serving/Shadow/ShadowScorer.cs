@@ -172,7 +172,8 @@ public sealed partial class ShadowScorer(
                     output.Served ? e.Features : null,
                     paired ? champion!.Scores[0] : null,
                     paired ? Agree(model, output.Scores[0], champion!.Scores[0]) : null,
-                    sampleKey);
+                    sampleKey,
+                    output.Served ? e.Degraded : null);
             }
 
             Pend(windows, model, output.Arm, e.Timestamp).Add(observation);
@@ -269,7 +270,7 @@ public sealed partial class ShadowScorer(
         var entry = new PredictionLogEntry(e.PredictionId, e.Model, shadow.Version.Version, ShadowArm, false, e.Timestamp, e.RequestId,
             e.Entities, named, scores, decision, degraded, latencyMs);
         var observation = new Observation(sequence, ScoringOutcome.Scored, latencyMs, scores[0], named,
-            champion?.Scores[0], champion is null ? null : Agree(shadow, scores[0], champion.Scores[0]), sampleKey);
+            champion?.Scores[0], champion is null ? null : Agree(shadow, scores[0], champion.Scores[0]), sampleKey, degraded);
         return (observation, entry);
     }
 

@@ -147,6 +147,14 @@ public static class AggregateJson
             }
 
             j.WriteEndObject();
+            j.WriteNumber("inputs", w.Inputs);
+            j.WriteStartObject("degraded");
+            foreach (var (token, count) in w.Degraded)
+            {
+                j.WriteNumber(token, count);
+            }
+
+            j.WriteEndObject();
             j.WriteNumber("pairs", w.Pairs);
             j.WriteNumber("agreements", w.Agreements);
             WriteHistogram(j, "delta", w.Delta);
@@ -197,6 +205,16 @@ public static class AggregateJson
         foreach (var f in r.GetProperty("features").EnumerateObject())
         {
             w.Features[f.Name] = ReadHistogram(f.Value);
+        }
+
+        // Windows written before fallbacks were counted have neither property.
+        w.Inputs = r.TryGetProperty("inputs", out var inputs) ? inputs.GetInt64() : 0;
+        if (r.TryGetProperty("degraded", out var degraded))
+        {
+            foreach (var d in degraded.EnumerateObject())
+            {
+                w.Degraded[d.Name] = d.Value.GetInt64();
+            }
         }
 
         foreach (var p in r.GetProperty("rankSample").EnumerateArray())

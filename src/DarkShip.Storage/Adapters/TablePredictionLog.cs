@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using DarkShip.Serving.Batching;
 using DarkShip.Serving.Mirror;
+using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
 using DarkShip.Storage.Tables;
 
@@ -14,7 +15,7 @@ namespace DarkShip.Storage.Adapters;
 /// exported hour partition by hour partition, in id (= time) order; rows of one hour and model
 /// commit together in transactions of up to 100. Writes are upserts, so a retried batch is harmless.
 /// </summary>
-public sealed class TablePredictionLog(TableClient table) : IBatchSink<PredictionLogEntry>
+public sealed class TablePredictionLog(TableClient table) : IBatchSink<PredictionLogEntry>, IPredictionLogReader
 {
     /// <summary>The table's name.</summary>
     public const string TableName = "PredictionLog";
@@ -47,6 +48,56 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         }
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LoggedPrediction>> FindAsync(string model, string predictionId, CancellationToken cancellationToken = default)
+    {
+        if (PredictionId.TimestampOf(predictionId) is not { } at)
+        {
+            return [];
+        }
+
+        // Every version's row of one prediction: one partition, one row-key range ("_" < "`").
+        var filter = ODataFilter.Create($"PartitionKey eq {PartitionKey(model, at)} and RowKey ge {predictionId + "_"} and RowKey lt {predictionId + "`"}");
+        var found = new List<LoggedPrediction>();
+        try
+        {
+            await foreach (var e in table.QueryAsync(filter, ["Version", "Arm", "Served", "PredictedAt", "Scores", "Score"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                found.Add(new LoggedPrediction(predictionId, model, e.Get<string>("Version") ?? "", e.Get<string>("Arm") ?? "", e.Get<bool>("Served"),
+                    e.Get<DateTimeOffset>("PredictedAt"), ReadScores(e.Get<string>("Scores"), e["Score"])));
+            }
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            // no model log yet
+        }
+
+        return found;
+    }
+
+    /// <summary>A JSON array of scores, as written; the single <c>Score</c> when it is missing.</summary>
+    internal static float[] ReadScores(string? json, object? single)
+    {
+        if (json is not null)
+        {
+            using var doc = JsonDocument.Parse(json);
+            return [.. doc.RootElement.EnumerateArray().Select(v => v.GetSingle())];
+        }
+
+        return single is null ? [] : [Convert.ToSingle(single, CultureInfo.InvariantCulture)];
+    }
+
+    internal static string WriteScores(float[] scores)
+    {
+        var text = new System.Text.StringBuilder("[");
+        for (var i = 0; i < scores.Length; i++)
+        {
+            text.Append(i == 0 ? "" : ",").Append(scores[i].ToString("R", CultureInfo.InvariantCulture));
+        }
+
+        return text.Append(']').ToString();
+    }
+
     private static TableEntity ToEntity(string partitionKey, PredictionLogEntry e)
     {
         var entity = new TableEntity(partitionKey, RowKey(e.PredictionId, e.Version))
@@ -69,16 +120,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
             }),
             ["Features"] = Json(w => MirrorEventJson.WriteFeatures(w, e.Features)),
             ["Score"] = (double)e.Scores[0],
-            ["Scores"] = Json(w =>
-            {
-                w.WriteStartArray();
-                foreach (var s in e.Scores)
-                {
-                    w.WriteRawValue(s.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
-                }
-
-                w.WriteEndArray();
-            }),
+            ["Scores"] = WriteScores(e.Scores),
             ["Degraded"] = string.Join(",", e.Degraded),
             ["LatencyMs"] = Math.Round(e.LatencyMilliseconds, 3),
         };

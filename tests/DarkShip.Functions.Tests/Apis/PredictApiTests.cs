@@ -145,17 +145,6 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
     }
 
     [Fact]
-    public async Task Outcomes_NotYetAccepted_Is501ProblemSayingNothingWasStored()
-    {
-        using var client = factory.CreateClient();
-
-        using var response = await client.PostAsJsonAsync("/api/outcomes", new { predictionId = "x", label = 1 });
-
-        var problem = await AssertProblemAsync(response, HttpStatusCode.NotImplemented);
-        Assert.Contains("nothing was stored", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task ShadowScore_HostBatchPayload_SucceedsWithUnreadableEventsDeadLettered_AndMalformedPayloadFailsTheInvocation()
     {
         using var client = factory.CreateClient();

@@ -11,7 +11,7 @@ namespace DarkShip.Functions.Tests.Definitions;
 public sealed class FunctionCatalogTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
 {
     [Fact]
-    public void Catalog_HasTheFiveFunctionsWithTheirTriggers()
+    public void Catalog_HasTheSixFunctionsWithTheirTriggers()
     {
         var triggers = FunctionCatalog.All.ToDictionary(f => f.Name, f => f.Trigger.GetType().Name);
 
@@ -23,6 +23,7 @@ public sealed class FunctionCatalogTests(WebApplicationFactory<Program> factory)
                 ["ShadowScore"] = nameof(EventHubTrigger),
                 ["DriftMonitor"] = nameof(TimerTrigger),
                 ["PromoteModels"] = nameof(TimerTrigger),
+                ["JoinOutcomes"] = nameof(TimerTrigger),
             },
             triggers);
     }

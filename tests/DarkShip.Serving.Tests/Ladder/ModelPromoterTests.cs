@@ -315,7 +315,7 @@ public class ModelPromoterTests
     {
         public ExperimentVerdict Verdict { get; set; } = new(ExperimentDecision.Inconclusive, "not yet", new Dictionary<string, string>());
 
-        public Task<ExperimentVerdict> AnalyzeAsync(ModelVersion champion, ModelVersion challenger, CancellationToken cancellationToken = default) => Task.FromResult(Verdict);
+        public Task<ExperimentVerdict> AnalyzeAsync(ModelVersion champion, ModelVersion challenger, PromotionRules rules, CancellationToken cancellationToken = default) => Task.FromResult(Verdict);
     }
 
     private sealed class FakeSignals : IGuardrailSignals

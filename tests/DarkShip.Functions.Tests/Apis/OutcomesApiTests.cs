@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DarkShip.Functions.Hosting;
+using DarkShip.Scoring.XGBoost;
+using DarkShip.Serving.Features;
+using DarkShip.Serving.Predictions;
+using DarkShip.Serving.Registry;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DarkShip.Functions.Tests.Apis;
+
+/// <summary><c>POST /api/outcomes</c> through the handler, joined to predictions the handler made and logged.</summary>
+public sealed class OutcomesApiTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+{
+    [Fact]
+    public async Task An_outcome_joins_its_prediction_a_repeat_is_a_duplicate_and_an_unknown_id_is_reported_back()
+    {
+        using var client = WithChampion().CreateClient();
+        var predictionId = await PredictAsync(client);
+
+        // The model log is written in batches: until it is, the outcome is kept as unmatched; posting again joins it.
+        JsonElement single = default;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            single = await PostAsync(client, new { predictionId, label = 1, observedAt = "2026-11-21T09:00:00Z" });
+            if (single.GetProperty("joined").GetInt32() == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(1, single.GetProperty("joined").GetInt32());
+        Assert.Equal(["fraud/7"], single.GetProperty("results")[0].GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
+
+        var unknown = PredictionId.New(TimeProvider.System);
+        var batch = await PostAsync(client, new
+        {
+            outcomes = new object[]
+            {
+                new { predictionId, label = 1, observedAt = "2026-11-21T09:00:00Z" },
+                new { predictionId = unknown, label = true },
+            },
+        });
+
+        Assert.Equal("duplicate", batch.GetProperty("results")[0].GetProperty("status").GetString());
+        Assert.Equal("unmatched", batch.GetProperty("results")[1].GetProperty("status").GetString());
+        Assert.Equal([unknown], batch.GetProperty("unmatched").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(1, batch.GetProperty("duplicates").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_batch_with_any_bad_outcome_is_422_naming_each_and_stores_nothing()
+    {
+        using var client = WithChampion().CreateClient();
+        var predictionId = await PredictAsync(client);
+
+        using var response = await client.PostAsJsonAsync("/api/outcomes", new
+        {
+            outcomes = new object[]
+            {
+                new { predictionId, label = 1 },
+                new { predictionId = "not-an-id", label = 1 },
+                new { predictionId, label = "yes" },
+                new { predictionId = PredictionId.New(TimeProvider.System), label = 0, observedAt = "2099-01-01T00:00:00Z" },
+                new { predictionId = PredictionId.New(TimeProvider.System), label = 0, observedAt = "yesterday" },
+            },
+        });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var errors = problem.RootElement.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("outcomes[1].predictionId", out _));
+        Assert.True(errors.TryGetProperty("outcomes[2].label", out _));
+        Assert.True(errors.TryGetProperty("outcomes[3].observedAt", out _));
+        Assert.True(errors.TryGetProperty("outcomes[4]", out _));
+        Assert.Contains("nothing was stored", problem.RootElement.GetProperty("title").GetString(), StringComparison.Ordinal);
+
+        // The valid outcome of the refused batch was not stored: posted now, it is new, not a duplicate.
+        var alone = await PostAsync(client, new { predictionId, label = 1 });
+        Assert.NotEqual("duplicate", alone.GetProperty("results")[0].GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("[1, 2]", HttpStatusCode.BadRequest)]
+    [InlineData("{\"outcomes\": 5}", HttpStatusCode.BadRequest)]
+    [InlineData("{\"outcomes\": []}", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("{\"predictionId\": ", HttpStatusCode.BadRequest)]
+    public async Task Bodies_of_the_wrong_shape_are_problems(string body, HttpStatusCode status)
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsync("/api/outcomes", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static async Task<string> PredictAsync(HttpClient client)
+    {
+        using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new { f0 = 1.0, f1 = 2.0 } });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.GetProperty("predictionId").GetString()!;
+    }
+
+    private static async Task<JsonElement> PostAsync(HttpClient client, object body)
+    {
+        using var response = await client.PostAsJsonAsync("/api/outcomes", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>The app with the fixture binary model as fraud version 7, reading f0, f1, … inline, over in-memory stores (the model log kept in memory).</summary>
+    private WebApplicationFactory<Program> WithChampion() =>
+        factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
+        {
+            var modelBytes = File.ReadAllBytes(TestPaths.Fixture("binary_logistic_gbtree", "model.json"));
+            var model = XGBoostModelReader.Parse(modelBytes);
+            var manifest = new JsonObject
+            {
+                ["name"] = "fraud",
+                ["output"] = "probability",
+                ["features"] = new JsonArray([.. Enumerable.Range(0, model.FeatureCount).Select(i => (JsonNode?)new JsonObject { ["name"] = $"f{i}" })]),
+            };
+            var registry = new InMemoryModelRegistry();
+            var modelSha = registry.UploadAsync("m", modelBytes).Result;
+            var manifestSha = registry.UploadAsync("j", Encoding.UTF8.GetBytes(manifest.ToJsonString())).Result;
+            Assert.True(registry.TryAddAsync(new ModelVersion("fraud", "7", ModelStage.Champion, 100, "m", modelSha, "j", manifestSha, DateTimeOffset.UnixEpoch)).Result);
+            services.AddSingleton(Stores.InMemory(new InMemoryFeatureStore(), registry));
+        }));
+}
