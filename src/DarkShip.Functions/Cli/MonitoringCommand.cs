@@ -20,7 +20,7 @@ internal static class MonitoringCommand
         var model = new Argument<string>("model") { Description = "The model's name." };
         var version = new Option<string?>("--version") { Description = "Only this version." };
         var drift = new Command("drift", "The latest drift report of each live version: every feature and the prediction against the training baseline and the previous window.") { model, version, settings };
-        drift.SetAction((r, ct) => Run(r, settings, (cli, account) => cli.DriftAsync(r.GetValue(model)!, r.GetValue(version), ct)));
+        drift.SetAction((r, ct) => Run(r, settings, cli => cli.DriftAsync(r.GetValue(model)!, r.GetValue(version), ct)));
         return drift;
     }
 
@@ -31,11 +31,11 @@ internal static class MonitoringCommand
         var hours = new Option<double>("--hours") { Description = "How far back, by prediction time (default 168: a week).", DefaultValueFactory = _ => 168 };
         var window = new Option<double>("--window") { Description = "Window length in hours (default 24).", DefaultValueFactory = _ => 24 };
         var metrics = new Command("metrics", "Outcome metrics per version and window: log loss, Brier, AUC, precision/recall at the threshold, calibration (MAE/RMSE for a regression), and each challenger against the champion on the same requests.") { model, hours, window, settings };
-        metrics.SetAction((r, ct) => Run(r, settings, (cli, account) => cli.MetricsAsync(r.GetValue(model)!, r.GetValue(hours), r.GetValue(window), ct)));
+        metrics.SetAction((r, ct) => Run(r, settings, cli => cli.MetricsAsync(r.GetValue(model)!, r.GetValue(hours), r.GetValue(window), ct)));
         return metrics;
     }
 
-    private static async Task<int> Run(ParseResult result, Option<FileInfo> settings, Func<MonitoringCli, StorageAccount, Task<int>> action)
+    private static async Task<int> Run(ParseResult result, Option<FileInfo> settings, Func<MonitoringCli, Task<int>> action)
     {
         var error = result.InvocationConfiguration.Error;
         StorageAccount account;
@@ -52,7 +52,7 @@ internal static class MonitoringCommand
         try
         {
             var cli = new MonitoringCli(account.Registry(), account.Artifacts(), account.Drift(), account.Outcomes(), TimeProvider.System, result.InvocationConfiguration.Output, error);
-            return await action(cli, account);
+            return await action(cli);
         }
         catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or ModelArtifactException)
         {
