@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using DarkShip.Serving.Monitoring;
 using DarkShip.Storage.Tables;
@@ -68,8 +67,7 @@ internal static class DriftReportJson
 {
     public static string Write(DriftReport r)
     {
-        using var buffer = new MemoryStream();
-        using (var j = new Utf8JsonWriter(buffer))
+        return JsonText.Write(j =>
         {
             j.WriteStartObject();
             j.WriteString("model", r.Model);
@@ -106,9 +104,7 @@ internal static class DriftReportJson
 
             j.WriteEndArray();
             j.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        });
     }
 
     public static DriftReport Read(string json)

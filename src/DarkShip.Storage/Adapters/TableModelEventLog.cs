@@ -80,8 +80,7 @@ public sealed class TableModelEventLog(TableClient table) : IModelEventLog
 
     private static string WriteEvidence(IReadOnlyDictionary<string, string> evidence)
     {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        return JsonText.Write(w =>
         {
             w.WriteStartObject();
             foreach (var (name, value) in evidence)
@@ -90,9 +89,7 @@ public sealed class TableModelEventLog(TableClient table) : IModelEventLog
             }
 
             w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        });
     }
 
     private static Dictionary<string, string> ReadEvidence(string? json)

@@ -128,8 +128,7 @@ public static class AggregateJson
     /// <summary>Writes <paramref name="w"/>.</summary>
     public static string Write(WindowAggregate w)
     {
-        using var buffer = new MemoryStream();
-        using (var j = new Utf8JsonWriter(buffer))
+        return JsonText.Write(j =>
         {
             j.WriteStartObject();
             j.WriteString("arm", w.Arm);
@@ -178,9 +177,7 @@ public static class AggregateJson
 
             j.WriteEndObject();
             j.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        });
     }
 
     /// <summary>Reads a window written by <see cref="Write"/>.</summary>

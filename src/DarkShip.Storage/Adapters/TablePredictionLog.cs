@@ -108,7 +108,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
             ["Arm"] = e.Arm,
             ["Served"] = e.Served,
             ["PredictedAt"] = e.Timestamp.ToUniversalTime(),
-            ["Entities"] = Json(w =>
+            ["Entities"] = JsonText.Write(w =>
             {
                 w.WriteStartObject();
                 foreach (var (k, v) in e.Entities)
@@ -118,7 +118,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
 
                 w.WriteEndObject();
             }),
-            ["Features"] = Json(w => MirrorEventJson.WriteFeatures(w, e.Features)),
+            ["Features"] = JsonText.Write(w => MirrorEventJson.WriteFeatures(w, e.Features)),
             ["Score"] = (double)e.Scores[0],
             ["Scores"] = WriteScores(e.Scores),
             ["Degraded"] = string.Join(",", e.Degraded),
@@ -135,16 +135,5 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         }
 
         return entity;
-    }
-
-    private static string Json(Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            write(w);
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 }
