@@ -19,7 +19,7 @@ public sealed class OutcomesApiTests(WebApplicationFactory<Program> factory) : I
     [Fact]
     public async Task An_outcome_joins_its_prediction_a_repeat_is_a_duplicate_and_an_unknown_id_is_reported_back()
     {
-        using var client = WithChampion().CreateClient();
+        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
         var predictionId = await PredictAsync(client);
 
         // The model log is written in batches: until it is, the outcome is kept as unmatched; posting again joins it.
@@ -57,7 +57,7 @@ public sealed class OutcomesApiTests(WebApplicationFactory<Program> factory) : I
     [Fact]
     public async Task A_batch_with_any_bad_outcome_is_422_naming_each_and_stores_nothing()
     {
-        using var client = WithChampion().CreateClient();
+        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
         var predictionId = await PredictAsync(client);
 
         using var response = await client.PostAsJsonAsync("/api/outcomes", new
@@ -118,23 +118,4 @@ public sealed class OutcomesApiTests(WebApplicationFactory<Program> factory) : I
         using var doc = JsonDocument.Parse(text);
         return doc.RootElement.Clone();
     }
-
-    /// <summary>The app with the fixture binary model as fraud version 7, reading f0, f1, … inline, over in-memory stores (the model log kept in memory).</summary>
-    private WebApplicationFactory<Program> WithChampion() =>
-        factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
-        {
-            var modelBytes = File.ReadAllBytes(TestPaths.Fixture("binary_logistic_gbtree", "model.json"));
-            var model = XGBoostModelReader.Parse(modelBytes);
-            var manifest = new JsonObject
-            {
-                ["name"] = "fraud",
-                ["output"] = "probability",
-                ["features"] = new JsonArray([.. Enumerable.Range(0, model.FeatureCount).Select(i => (JsonNode?)new JsonObject { ["name"] = $"f{i}" })]),
-            };
-            var registry = new InMemoryModelRegistry();
-            var modelSha = registry.UploadAsync("m", modelBytes).Result;
-            var manifestSha = registry.UploadAsync("j", Encoding.UTF8.GetBytes(manifest.ToJsonString())).Result;
-            Assert.True(registry.TryAddAsync(new ModelVersion("fraud", "7", ModelStage.Champion, 100, "m", modelSha, "j", manifestSha, DateTimeOffset.UnixEpoch)).Result);
-            services.AddSingleton(Stores.InMemory(new InMemoryFeatureStore(), registry));
-        }));
 }

@@ -80,7 +80,7 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
         var row = cases.RootElement.GetProperty("rows")[0];
         var expected = cases.RootElement.GetProperty("transformed")[0][0].GetDouble();
         var features = row.EnumerateArray().Select((v, i) => (i, v)).ToDictionary(p => $"f{p.i}", p => p.v.ValueKind == JsonValueKind.Null ? (double?)null : p.v.GetDouble());
-        using var client = WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
+        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
 
         using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features });
 
@@ -98,7 +98,7 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
     [Fact]
     public async Task Predict_UnknownFeatureName_Is422NamingIt()
     {
-        using var client = WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
+        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
 
         using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new Dictionary<string, double> { ["f0"] = 1, ["colour"] = 2 } });
 
@@ -113,7 +113,7 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
         var rows = cases.RootElement.GetProperty("rows").EnumerateArray().Take(5)
             .Select(r => new { features = r.EnumerateArray().Select((v, i) => (i, v)).ToDictionary(p => $"f{p.i}", p => p.v.ValueKind == JsonValueKind.Null ? (double?)null : p.v.GetDouble()) })
             .ToArray();
-        using var client = WithChampion("wine", "1", "multi_softprob_wine", "multiclass").CreateClient();
+        using var client = factory.WithChampion("wine", "1", "multi_softprob_wine", "multiclass").CreateClient();
 
         using var response = await client.PostAsJsonAsync("/api/predict/wine/batch", new { rows });
 
@@ -162,25 +162,6 @@ public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IC
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
     }
-
-    /// <summary>The app with a fixture model as champion, its manifest reading every column inline (f0, f1, …).</summary>
-    private WebApplicationFactory<Program> WithChampion(string name, string version, string fixture, string output) =>
-        factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
-        {
-            var modelBytes = File.ReadAllBytes(TestPaths.Fixture(fixture, "model.json"));
-            var model = XGBoostModelReader.Parse(modelBytes);
-            var manifest = new JsonObject
-            {
-                ["name"] = name,
-                ["output"] = output,
-                ["features"] = new JsonArray([.. Enumerable.Range(0, model.FeatureCount).Select(i => (JsonNode?)new JsonObject { ["name"] = $"f{i}" })]),
-            };
-            var registry = new InMemoryModelRegistry();
-            var modelSha = registry.UploadAsync("m", modelBytes).Result;
-            var manifestSha = registry.UploadAsync("j", Encoding.UTF8.GetBytes(manifest.ToJsonString())).Result;
-            Assert.True(registry.TryAddAsync(new ModelVersion(name, version, ModelStage.Champion, 100, "m", modelSha, "j", manifestSha, DateTimeOffset.UnixEpoch)).Result);
-            services.AddSingleton(Stores.InMemory(new InMemoryFeatureStore(), registry));
-        }));
 
     private static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {
