@@ -20,31 +20,24 @@ namespace DarkShip.Functions.IntegrationTests;
 [Collection(AzuriteCollection.Name)]
 public sealed class LadderEndToEndTests(AzuriteFixture azurite)
 {
-    private static string Root { get; } = AzuriteFixture.RepositoryRoot();
-
     [Fact]
     public async Task ChallengerClimbsFromShadowOnePercentToAnExperiment_ByTheTimer_WithItsAuditTrail()
     {
         // A model of its own, so other tests' traffic on the shared Azurite cannot touch its ladder.
         var model = "fraud" + Guid.NewGuid().ToString("N")[..8];
-        var settings = new LocalSettings(new Dictionary<string, string>(Definitions.FunctionCatalog.SettingDefaults)
+        var settings = DemoSystem.Settings(azurite, new Dictionary<string, string>
         {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-            ["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:7071",
-            ["Serving__ModelRefreshSeconds"] = "1",
             ["PromoteModelsSchedule"] = "*/2 * * * * *", // every two seconds: the host's NCRONTAB, with seconds
         });
-        var account = StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)azurite.ConnectionString)]).Build());
-        Assert.Equal(0, await DemoCommand.SeedAsync(account.FeatureStore(), account, new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
-        var (registry, artifacts, audit) = await account.PrepareAsync(CancellationToken.None);
+        var (account, registry, artifacts, audit) = await DemoSystem.SeedAsync(azurite);
         using var output = new StringWriter();
         using var error = new StringWriter();
         var cli = new ModelsCli(registry, artifacts, audit, account.Aggregates(), account.FeatureStore(), TimeProvider.System, output, error);
         var operatorActor = new LadderActor("it@test", "end-to-end");
 
-        Assert.Equal(0, await cli.RegisterAsync(model, new FileInfo(Path.Combine(Root, "demo", "fraud", "model.json")), Manifest(model, "fraud"), "1", operatorActor, CancellationToken.None));
+        Assert.Equal(0, await cli.RegisterAsync(model, DemoSystem.Model("fraud"), DemoSystem.Manifest(model, "fraud"), "1", operatorActor, CancellationToken.None));
         Assert.Equal(0, await cli.MoveAsync(new LadderCommand.Promote(model, "1"), operatorActor, CancellationToken.None));
-        Assert.Equal(0, await cli.RegisterAsync(model, new FileInfo(Path.Combine(Root, "demo", "fraud-challenger", "model.json")), Manifest(model, "fraud-challenger"), null, operatorActor, CancellationToken.None));
+        Assert.Equal(0, await cli.RegisterAsync(model, DemoSystem.Model("fraud-challenger"), DemoSystem.Manifest(model, "fraud-challenger"), null, operatorActor, CancellationToken.None));
         Assert.Equal(ModelsCommand.Refused, await cli.MoveAsync(new LadderCommand.Experiment(model, "2", 10), operatorActor, CancellationToken.None));
         Assert.Contains("only a shadow version can enter an experiment", error.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, await cli.MoveAsync(new LadderCommand.Shadow(model, "2", 1), operatorActor, CancellationToken.None));
@@ -102,16 +95,5 @@ public sealed class LadderEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(0, await cli.StatusAsync(model, deadline.Token));
         Assert.Matches(@"(?m)^2\s+Experiment\s+10 %", output.ToString());
         Assert.Matches(@"(?m)^1\s+Champion\s+100 %\s+\S+ \S+\s+[1-9]\d*", output.ToString()); // the champion's own samples since its promotion
-    }
-
-    /// <summary>A copy of a demo manifest under another model name.</summary>
-    private static FileInfo Manifest(string model, string folder)
-    {
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "demo", folder, "manifest.json")))!.AsObject();
-        manifest["name"] = model;
-        manifest.Remove("version");
-        var file = new FileInfo(Path.Combine(Path.GetTempPath(), $"{model}-{folder}-manifest.json"));
-        File.WriteAllText(file.FullName, manifest.ToJsonString());
-        return file;
     }
 }

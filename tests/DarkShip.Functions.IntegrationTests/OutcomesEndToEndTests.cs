@@ -23,33 +23,26 @@ namespace DarkShip.Functions.IntegrationTests;
 [Collection(AzuriteCollection.Name)]
 public sealed class OutcomesEndToEndTests(AzuriteFixture azurite)
 {
-    private static string Root { get; } = AzuriteFixture.RepositoryRoot();
-
     [Fact]
     public async Task Posted_outcomes_are_joined_and_the_timer_promotes_the_better_experiment()
     {
         var model = "fraud" + Guid.NewGuid().ToString("N")[..8];
-        var settings = new LocalSettings(new Dictionary<string, string>(Definitions.FunctionCatalog.SettingDefaults)
+        var settings = DemoSystem.Settings(azurite, new Dictionary<string, string>
         {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-            ["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:7071",
-            ["Serving__ModelRefreshSeconds"] = "1",
             ["PromoteModelsSchedule"] = "*/2 * * * * *",
             ["JoinOutcomesSchedule"] = "*/2 * * * * *",
             ["DriftMonitorSchedule"] = "*/3 * * * * *",
             ["Drift__MinSamples"] = "100000", // no drift verdicts on a few hundred requests: the drift guardrail is proven in DriftMonitorTests
             ["Drift__LargeSample"] = "100000",
         });
-        var account = StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)azurite.ConnectionString)]).Build());
-        Assert.Equal(0, await DemoCommand.SeedAsync(account.FeatureStore(), account, new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
-        var (registry, artifacts, audit) = await account.PrepareAsync(CancellationToken.None);
+        var (account, registry, artifacts, audit) = await DemoSystem.SeedAsync(azurite);
         using var output = new StringWriter();
         using var error = new StringWriter();
         var cli = new ModelsCli(registry, artifacts, audit, account.Aggregates(), account.FeatureStore(), TimeProvider.System, output, error);
         var actor = new LadderActor("it@test", "end-to-end");
-        Assert.Equal(0, await cli.RegisterAsync(model, new FileInfo(Path.Combine(Root, "demo", "fraud", "model.json")), Manifest(model, "fraud"), "1", actor, CancellationToken.None));
+        Assert.Equal(0, await cli.RegisterAsync(model, DemoSystem.Model("fraud"), DemoSystem.Manifest(model, "fraud"), "1", actor, CancellationToken.None));
         Assert.Equal(0, await cli.MoveAsync(new LadderCommand.Promote(model, "1"), actor, CancellationToken.None));
-        Assert.Equal(0, await cli.RegisterAsync(model, new FileInfo(Path.Combine(Root, "demo", "fraud-challenger", "model.json")), Manifest(model, "fraud-challenger"), "2", actor, CancellationToken.None));
+        Assert.Equal(0, await cli.RegisterAsync(model, DemoSystem.Model("fraud-challenger"), DemoSystem.Manifest(model, "fraud-challenger"), "2", actor, CancellationToken.None));
         Assert.Equal(0, await cli.MoveAsync(new LadderCommand.Shadow(model, "2", 100), actor, CancellationToken.None));
         Assert.Equal(0, await cli.RulesAsync(model, ["minOutcomes=100", "minGuardrailSamples=100000", "minSamples=100000"], CancellationToken.None));
         Assert.Equal(0, await cli.MoveAsync(new LadderCommand.Experiment(model, "2", 50), actor, CancellationToken.None));
@@ -129,15 +122,5 @@ public sealed class OutcomesEndToEndTests(AzuriteFixture azurite)
 
         Assert.Matches(@"(?m)^amount\s+insufficient", output.ToString());
         Assert.Equal(2, await monitoring.DriftAsync("nobody" + model, null, deadline.Token));
-    }
-
-    private static FileInfo Manifest(string model, string folder)
-    {
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "demo", folder, "manifest.json")))!.AsObject();
-        manifest["name"] = model;
-        manifest.Remove("version");
-        var file = new FileInfo(Path.Combine(Path.GetTempPath(), $"{model}-{folder}-manifest.json"));
-        File.WriteAllText(file.FullName, manifest.ToJsonString());
-        return file;
     }
 }
