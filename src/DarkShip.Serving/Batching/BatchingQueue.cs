@@ -89,6 +89,7 @@ public sealed partial class BatchingQueue<T>
             return true;
         }
 
+        Telemetry.DarkShipTelemetry.QueueDropped.Add(1, new KeyValuePair<string, object?>("queue", Name));
         if (Interlocked.Increment(ref dropped) is var n && (n & (n - 1)) == 0)
         {
             LogDropped(logger, Name, n); // at 1, 2, 4, 8, … drops: visible without flooding the log
@@ -156,6 +157,7 @@ public sealed partial class BatchingQueue<T>
                 if (attempt >= options.Attempts)
                 {
                     Interlocked.Add(ref failed, batch.Count);
+                    Telemetry.DarkShipTelemetry.QueueFailed.Add(batch.Count, new KeyValuePair<string, object?>("queue", Name));
                     LogFailed(logger, e, Name, batch.Count, attempt);
                     return;
                 }

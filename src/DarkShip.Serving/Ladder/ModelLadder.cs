@@ -96,6 +96,7 @@ public sealed partial class ModelLadder(IModelRegistry registry, IModelEventLog 
         foreach (var e in events)
         {
             LogTransition(logger, e.Model, e.Version, e.Action, e.From?.ToString() ?? "-", e.To, e.FromShare, e.ToShare, e.Actor, e.Reason);
+            Telemetry.DarkShipTelemetry.Transitions.Add(1, new("model", e.Model), new("version", e.Version), new("action", e.Action), new("actor", e.Actor));
             for (var attempt = 1; ; attempt++)
             {
                 try

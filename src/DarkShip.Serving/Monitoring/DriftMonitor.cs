@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Registry;
+using DarkShip.Serving.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace DarkShip.Serving.Monitoring;
@@ -12,15 +12,12 @@ namespace DarkShip.Serving.Monitoring;
 /// aggregates ShadowScore keeps into the recent window and the one before, compares each feature and
 /// the prediction with the manifest's training baseline and with the previous window (see
 /// <see cref="DriftAnalysis"/> and <see cref="DriftOptions"/> for methods and thresholds), keeps the
-/// report in the <c>Drift</c> table, records every value on the <c>DarkShip.Monitoring</c> meter and logs
+/// report in the <c>Drift</c> table, records every value on the <c>DarkShip</c> meter and logs
 /// each alert (EventId 6200 <c>DriftAlert</c>, Warning) for the on-call alerts. It reads only
 /// aggregates: its cost grows with versions × features × bins × windows, never with predictions.
 /// </summary>
 public sealed partial class DriftMonitor : IGuardrailSignals
 {
-    /// <summary>The meter drift values are recorded on.</summary>
-    public const string MeterName = "DarkShip.Monitoring";
-
     private readonly IModelRegistry registry;
     private readonly IModelLineups models;
     private readonly IAggregateStore aggregates;
@@ -28,12 +25,8 @@ public sealed partial class DriftMonitor : IGuardrailSignals
     private readonly DriftOptions options;
     private readonly TimeProvider time;
     private readonly ILogger<DriftMonitor> logger;
-    private readonly Histogram<double> psi;
-    private readonly Histogram<double> rates;
-    private readonly Counter<long> alerts;
-
     /// <summary>Creates the monitor.</summary>
-    public DriftMonitor(IModelRegistry registry, IModelLineups models, IAggregateStore aggregates, IDriftStore reports, DriftOptions options, TimeProvider time, ILogger<DriftMonitor> logger, IMeterFactory? meters = null)
+    public DriftMonitor(IModelRegistry registry, IModelLineups models, IAggregateStore aggregates, IDriftStore reports, DriftOptions options, TimeProvider time, ILogger<DriftMonitor> logger)
     {
         this.registry = registry;
         this.models = models;
@@ -42,15 +35,12 @@ public sealed partial class DriftMonitor : IGuardrailSignals
         this.options = options;
         this.time = time;
         this.logger = logger;
-        var meter = meters?.Create(MeterName) ?? new Meter(MeterName);
-        psi = meter.CreateHistogram<double>("darkship.drift.psi", description: "PSI of a feature or the prediction against the baseline or the previous window, per DriftMonitor run");
-        rates = meter.CreateHistogram<double>("darkship.drift.rate", description: "A feature's missing or stale rate in the recent window");
-        alerts = meter.CreateCounter<long>("darkship.drift.alerts", description: "Drift findings at alert level");
     }
 
     /// <summary>One run: a report per live version; returns them.</summary>
     public async Task<IReadOnlyList<DriftReport>> RunAsync(CancellationToken cancellationToken = default)
     {
+        using var span = DarkShipTelemetry.Source.StartActivity("drift.run");
         var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var length = TimeSpan.FromMinutes(options.WindowMinutes);
@@ -134,17 +124,17 @@ public sealed partial class DriftMonitor : IGuardrailSignals
             var tags = new TagList { { "model", report.Model }, { "version", report.Version }, { "subject", f.Subject }, { "reference", f.Reference }, { "status", f.Status.ToString() } };
             if (f.Measure == "distribution")
             {
-                psi.Record(f.Psi, tags);
+                DarkShipTelemetry.DriftPsi.Record(f.Psi, tags);
             }
             else
             {
                 tags.Add("measure", f.Measure);
-                rates.Record(f.Value, tags);
+                DarkShipTelemetry.DriftRate.Record(f.Value, tags);
             }
 
             if (f.Status == DriftStatus.Alert)
             {
-                alerts.Add(1, tags);
+                DarkShipTelemetry.DriftAlerts.Add(1, tags);
                 LogAlert(logger, report.Model, report.Version, report.Stage, f.Subject, f.Measure, f.Reference, f.Reason);
             }
         }

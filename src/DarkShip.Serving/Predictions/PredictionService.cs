@@ -2,6 +2,7 @@ using DarkShip.Serving.Features;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Models;
 using Microsoft.Extensions.Logging;
+using DarkShip.Serving.Telemetry;
 
 namespace DarkShip.Serving.Predictions;
 
@@ -69,6 +70,9 @@ public sealed partial class PredictionService(
     /// <summary>Scores rows together: their feature reads share one parallel round and one budget. All or nothing: one invalid row refuses the call.</summary>
     public async Task<PredictOutcome> PredictAsync(string model, IReadOnlyList<PredictionRequest> requests, CancellationToken cancellationToken = default)
     {
+        using var span = DarkShipTelemetry.Source.StartActivity("predict");
+        span?.SetTag("model", model);
+        span?.SetTag("rows", requests.Count);
         var started = time.GetTimestamp();
         if (!await models.WaitUntilLoadedAsync(TimeSpan.FromSeconds(options.ModelLoadWaitSeconds), time, cancellationToken).ConfigureAwait(false))
         {
@@ -185,12 +189,26 @@ public sealed partial class PredictionService(
         }
 
         var totalMs = time.GetElapsedTime(started).TotalMilliseconds;
+        Record(model, featureMs, totalMs, answers);
         for (var i = 0; i < answers.Length; i++)
         {
             Publish(answers[i], logged[i].Row, logged[i].By, logged[i].Groups, logged[i].FailedExperiment, now, featureMs, totalMs);
         }
 
         return new PredictOutcome.Scored(answers);
+    }
+
+    /// <summary>The live path's metrics: time by stage (the rows of a batch share one), and each answer by version, arm and degradation.</summary>
+    private static void Record(string model, double featureMs, double totalMs, Prediction[] answers)
+    {
+        var byModel = new KeyValuePair<string, object?>("model", model);
+        DarkShipTelemetry.PredictDuration.Record(featureMs, byModel, new KeyValuePair<string, object?>("stage", "features"));
+        DarkShipTelemetry.PredictDuration.Record(totalMs - featureMs, byModel, new KeyValuePair<string, object?>("stage", "scoring"));
+        DarkShipTelemetry.PredictDuration.Record(totalMs, byModel, new KeyValuePair<string, object?>("stage", "total"));
+        foreach (var answer in answers)
+        {
+            DarkShipTelemetry.PredictAnswers.Add(1, byModel, new("version", answer.Version), new("arm", answer.Arm), new("degraded", answer.Degraded.Count > 0));
+        }
     }
 
     private Row Plan(ModelLineup lineup, LoadedModel champion, PredictionRequest request, string prefix, Dictionary<string, string[]> errors)

@@ -5,6 +5,7 @@ using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Monitoring;
 using DarkShip.Serving.Predictions;
+using DarkShip.Serving.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace DarkShip.Serving.Shadow;
@@ -66,6 +67,9 @@ public sealed partial class ShadowScorer(
     /// <summary>Scores one batch, all from <paramref name="partition"/>, in sequence order.</summary>
     public async Task<ShadowBatchResult> ScoreAsync(string partition, IReadOnlyList<MirroredMessage> batch, CancellationToken cancellationToken = default)
     {
+        using var span = DarkShipTelemetry.Source.StartActivity("shadow.batch");
+        span?.SetTag("partition", partition);
+        span?.SetTag("events", batch.Count);
         var windows = new Dictionary<AggregateKey, Pending>();
         var logged = new List<PredictionLogEntry>();
         var asOfReads = new Dictionary<(string, string, DateTimeOffset), Task<FeatureRow?>>();
@@ -107,6 +111,7 @@ public sealed partial class ShadowScorer(
 
                 var (observation, entry) = await ScoreShadowAsync(shadow, e, champion, message.SequenceNumber, sampleKey, asOfReads, cancellationToken).ConfigureAwait(false);
                 Pend(windows, shadow, ShadowArm, e.Timestamp).Add(observation);
+                Record(shadow, observation);
                 if (entry is not null)
                 {
                     logged.Add(entry);
@@ -140,8 +145,25 @@ public sealed partial class ShadowScorer(
         return new ShadowBatchResult(batch.Count, dead, scored, failed, updated);
     }
 
+    /// <summary>Telemetry of one shadow scoring (a re-delivered batch counts again here; the aggregates do not).</summary>
+    private static void Record(LoadedModel shadow, Observation o)
+    {
+        KeyValuePair<string, object?> model = new("model", shadow.Version.Name), version = new("version", shadow.Version.Version);
+        DarkShipTelemetry.ShadowScorings.Add(1, model, version, new("outcome", o.Outcome.ToString()));
+        if (o.Outcome is ScoringOutcome.Scored or ScoringOutcome.TimedOut)
+        {
+            DarkShipTelemetry.ShadowDuration.Record(o.LatencyMs, model, version);
+        }
+
+        if (o.Agrees is { } agrees)
+        {
+            DarkShipTelemetry.ShadowPairs.Add(1, model, version, new("agrees", agrees));
+        }
+    }
+
     private Task DeadLetterAsync(string partition, MirroredMessage message, string reason, CancellationToken cancellationToken)
     {
+        DarkShipTelemetry.DeadLetters.Add(1, new KeyValuePair<string, object?>("source", Source));
         LogDeadLetter(logger, partition, message.SequenceNumber, reason);
         return deadLetters.AddAsync(new DeadLetter(Source, partition, message.SequenceNumber, message.EnqueuedTime, reason, message.Body), cancellationToken);
     }
