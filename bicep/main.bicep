@@ -130,6 +130,16 @@ module alerts 'modules/alerts.bicep' = {
   }
 }
 
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  params: {
+    displayName: 'DarkShip (${environmentName})'
+    location: location
+    tags: allTags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+  }
+}
+
 @description('The function app (azd deploys the package to it).')
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 

@@ -40,6 +40,8 @@ internal static class HandlerApp
             builder.Logging.AddProvider(insights); // the provider is also the hosted service that sends metrics and spans
             builder.Services.AddHostedService(_ => insights);
         }
+
+        builder.AddOtlpExportIfConfigured();
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -4,6 +4,7 @@ using DarkShip.Functions.Definitions;
 using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Telemetry;
 using DarkShip.Storage.Adapters;
+using Microsoft.Extensions.Logging;
 
 namespace DarkShip.Functions.Tests.Deploy;
 
@@ -122,7 +123,7 @@ public sealed partial class BicepTemplateTests
     }
 
     [Fact]
-    public void Alerts_query_metrics_and_functions_that_exist_and_each_links_its_runbook_section()
+    public void Alerts_and_the_workbook_query_metrics_events_and_functions_that_exist_and_each_alert_links_its_runbook_section()
     {
         var alerts = Read("modules/alerts.bicep");
         var instruments = typeof(DarkShipTelemetry).GetFields()
@@ -133,15 +134,24 @@ public sealed partial class BicepTemplateTests
         var keys = AlertKey().Matches(alerts).Select(m => m.Groups[1].Value).ToList();
 
         Assert.Equal(["drift-alert", "shadow-failures", "predict-errors", "predict-latency", "mirror-drops", "dead-letters", "automatic-rollback"], keys);
-        foreach (Match m in MetricName().Matches(alerts))
+        var queries = alerts + Read("modules/workbook.bicep");
+        Assert.NotEmpty(MetricName().Matches(queries));
+        foreach (Match m in MetricName().Matches(queries))
         {
             Assert.Contains(m.Groups[1].Value, instruments);
         }
 
-        foreach (Match m in RequestName().Matches(alerts))
+        Assert.NotEmpty(RequestName().Matches(queries));
+        foreach (Match m in RequestName().Matches(queries))
         {
             Assert.Contains(m.Groups[1].Value, FunctionCatalog.All.Select(f => f.Name));
         }
+
+        // The workbook's ladder reads the transition log event by the name the code gives it.
+        Assert.Contains("\"ModelTransition\"", Read("modules/workbook.bicep"), StringComparison.Ordinal);
+        Assert.Equal("ModelTransition", typeof(DarkShip.Serving.Ladder.ModelLadder).GetMethods(System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
+            .SelectMany(m => m.GetCustomAttributes(typeof(LoggerMessageAttribute), false).Cast<LoggerMessageAttribute>())
+            .Single(a => a.EventId == DarkShip.Serving.Ladder.ModelLadder.TransitionEventId).EventName);
 
         foreach (var key in keys)
         {

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using DarkShip.Functions.Hosting;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace DarkShip.Functions.Tests.Deploy;
+
+/// <summary>The optional OTLP export, against a loopback stand-in for a collector (OTLP over HTTP).</summary>
+public sealed class OtlpExportTests
+{
+    [Fact]
+    public async Task With_an_endpoint_set_the_handlers_spans_and_metrics_go_to_the_collector()
+    {
+        var port = FreePort();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
+        collector.Start();
+        var paths = new List<string>();
+        var serving = Task.Run(async () =>
+        {
+            while (collector.IsListening)
+            {
+                try
+                {
+                    var context = await collector.GetContextAsync();
+                    await context.Request.InputStream.CopyToAsync(Stream.Null);
+                    lock (paths)
+                    {
+                        paths.Add(context.Request.Url!.AbsolutePath);
+                    }
+
+                    context.Response.StatusCode = 200;
+                    context.Response.Close();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+
+        var app = HandlerApp.Build(
+            [$"--{OtlpExport.EndpointSetting}=http://127.0.0.1:{port}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"],
+            b => b.WebHost.UseUrls("http://127.0.0.1:0"));
+        await app.StartAsync();
+        using (var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) })
+        {
+            using var timer = await client.PostAsync("/DriftMonitor", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, timer.StatusCode);
+        }
+
+        Assert.True(app.Services.GetRequiredService<TracerProvider>().ForceFlush(10_000));
+        Assert.True(app.Services.GetRequiredService<MeterProvider>().ForceFlush(10_000));
+        await app.StopAsync();
+        await app.DisposeAsync();
+        collector.Stop();
+        await serving;
+
+        Assert.True(paths.Contains("/v1/traces"), string.Join(",", paths)); // the drift.run span
+        Assert.Contains("/v1/metrics", paths);
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}
