@@ -75,7 +75,13 @@ public sealed class LadderEndToEndTests(AzuriteFixture azurite)
         }
 
         Assert.Equal([(ModelStage.Shadow, 1.0), (ModelStage.Shadow, 10.0), (ModelStage.Shadow, 100.0), (ModelStage.Experiment, 10.0)], seen);
-        var byTimer = (await audit.ReadAsync(model, deadline.Token)).Where(e => e.Actor == ModelPromoter.Actor).ToList();
+        // The audit row is appended right after the registry write it records: wait for the last one.
+        List<ModelEvent> byTimer;
+        while ((byTimer = [.. (await audit.ReadAsync(model, deadline.Token)).Where(e => e.Actor == ModelPromoter.Actor)]).Count < 3)
+        {
+            await Task.Delay(100, deadline.Token);
+        }
+
         Assert.Equal(
             [("shadow", 1.0, 10.0), ("shadow", 10.0, 100.0), ("experiment", 100.0, 10.0)],
             byTimer.Select(e => (e.Action, e.FromShare, e.ToShare)));

@@ -84,7 +84,12 @@ public sealed class OutcomesEndToEndTests(AzuriteFixture azurite)
         }
 
         Assert.Equal(ModelStage.Champion, challenger.Stage);
-        var promotion = (await audit.ReadAsync(model, deadline.Token)).Last();
+        ModelEvent promotion;
+        while ((promotion = (await audit.ReadAsync(model, deadline.Token)).Last()).Action != "promote" || promotion.Version != "2")
+        {
+            await Task.Delay(100, deadline.Token); // the audit row follows the registry write it records
+        }
+
         Assert.Equal((ModelPromoter.Actor, "promote", "2"), (promotion.Actor, promotion.Action, promotion.Version));
         Assert.Contains("the experiment analysis found the challenger better", promotion.Reason, StringComparison.Ordinal);
         Assert.Equal("logloss", promotion.Evidence["experiment.metric"]);
