@@ -80,20 +80,20 @@ var alerts = [
   {
     key: 'predict-errors'
     title: 'Predict 5xx rate'
-    description: 'More than ${predictFailureRate} of Predict calls answered 5xx (the champion cannot score, the registry is unreadable, or a required feature group timed out).'
+    description: 'More than ${predictFailureRate} of Predict calls for the model in the alert\'s dimensions answered 5xx (the champion cannot score, the registry is unreadable, or a required feature group timed out).'
     severity: 1
-    query: 'requests | where name == "Predict" | summarize failed = countif(toint(resultCode) >= 500), total = count() | where total >= 50 | extend value = todouble(failed) / total'
+    query: 'requests | where name == "Predict" | extend model = extract("/api/predict/([^/?]+)", 1, url) | summarize failed = countif(toint(resultCode) >= 500), total = count() by model | where total >= 50 | extend value = todouble(failed) / total'
     threshold: json(predictFailureRate)
-    dimensions: []
+    dimensions: ['model']
   }
   {
     key: 'predict-latency'
     title: 'Predict p95 latency'
-    description: 'The 95th percentile of Predict calls took longer than ${predictP95Milliseconds} ms.'
+    description: 'The 95th percentile of Predict calls for the model in the alert\'s dimensions took longer than ${predictP95Milliseconds} ms.'
     severity: 2
-    query: 'requests | where name == "Predict" | summarize value = percentile(duration, 95), total = count() | where total >= 50'
+    query: 'requests | where name == "Predict" | extend model = extract("/api/predict/([^/?]+)", 1, url) | summarize value = percentile(duration, 95), total = count() by model | where total >= 50'
     threshold: predictP95Milliseconds
-    dimensions: []
+    dimensions: ['model']
   }
   {
     key: 'mirror-drops'
