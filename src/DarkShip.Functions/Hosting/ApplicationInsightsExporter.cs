@@ -37,6 +37,7 @@ internal sealed partial class ApplicationInsightsExporter : IHostedService, ILog
     private readonly MeterListener meterListener = new();
     private readonly ActivityListener activityListener;
     private ITimer? flusher;
+    private int disposed;
 
     public ApplicationInsightsExporter(string connectionString, string? authentication, TimeProvider time)
     {
@@ -119,8 +120,14 @@ internal sealed partial class ApplicationInsightsExporter : IHostedService, ILog
 
     public ILogger CreateLogger(string categoryName) => new TraceLogger(client, categoryName);
 
+    /// <summary>Disposed by both the logger factory (as a provider) and the container (as a hosted service): once is enough.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
         meterListener.Dispose();
         activityListener.Dispose();
         configuration.Dispose();
