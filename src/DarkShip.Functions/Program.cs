@@ -17,6 +17,7 @@ var root = new RootCommand("DarkShip: serve machine-learning models from Azure F
     ModelsCommand.Create(),     // the registry and its ladder: register, shadow, experiment, promote, roll back, status
     MonitoringCommand.Drift(),  // DriftMonitor's latest reports, a bar per feature
     MonitoringCommand.Metrics(), // outcome metrics per version and window
+    ExportCommand.Create(),     // training sets from the model log, features as served, labels joined
     DemoCommand.Create(),       // seed the local system with demo features and a fraud model
     FunctionsCommand.Create(),  // function.json files for the publish package
 };

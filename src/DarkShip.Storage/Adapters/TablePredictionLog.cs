@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DarkShip.Serving.Batching;
+using DarkShip.Serving.Export;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
@@ -15,7 +16,7 @@ namespace DarkShip.Storage.Adapters;
 /// exported hour partition by hour partition, in id (= time) order; rows of one hour and model
 /// commit together in transactions of up to 100. Writes are upserts, so a retried batch is harmless.
 /// </summary>
-public sealed class TablePredictionLog(TableClient table) : IBatchSink<PredictionLogEntry>, IPredictionLogReader
+public sealed class TablePredictionLog(TableClient table) : IBatchSink<PredictionLogEntry>, IPredictionLogReader, IPredictionLogScanner
 {
     /// <summary>The table's name.</summary>
     public const string TableName = "PredictionLog";
@@ -73,6 +74,69 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         }
 
         return found;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var partition = PartitionKey(model, hour);
+        var filter = after is null
+            ? ODataFilter.Create($"PartitionKey eq {partition}")
+            : ODataFilter.Create($"PartitionKey eq {partition} and RowKey gt {after}");
+        var rows = table.QueryAsync(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await rows.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+                {
+                    yield break; // no model log yet
+                }
+
+                yield return new LoggedRow(rows.Current.RowKey, ToEntry(model, rows.Current));
+            }
+        }
+        finally
+        {
+            await rows.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static PredictionLogEntry ToEntry(string model, TableEntity e)
+    {
+        var entities = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (e.Get<string>("Entities") is { } entitiesJson)
+        {
+            using var doc = JsonDocument.Parse(entitiesJson);
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                entities[p.Name] = p.Value.GetString() ?? "";
+            }
+        }
+
+        var features = new List<KeyValuePair<string, float>>();
+        if (e.Get<string>("Features") is { } featuresJson)
+        {
+            using var doc = JsonDocument.Parse(featuresJson);
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                features.Add(KeyValuePair.Create(p.Name, p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetSingle() : float.NaN));
+            }
+        }
+
+        return new PredictionLogEntry(
+            e.Get<string>("PredictionId") ?? "", model, e.Get<string>("Version") ?? "", e.Get<string>("Arm") ?? "", e.Get<bool>("Served"),
+            e.Get<DateTimeOffset>("PredictedAt"), e.Get<string>("RequestId"), entities, features,
+            ReadScores(e.Get<string>("Scores"), e["Score"]), e.Get<string>("Decision"),
+            (e.Get<string>("Degraded") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            e["LatencyMs"] is double latency ? latency : 0);
     }
 
     /// <summary>A JSON array of scores, as written; the single <c>Score</c> when it is missing.</summary>
