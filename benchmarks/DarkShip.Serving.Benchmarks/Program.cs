@@ -15,6 +15,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 //                                             with and without the mirror, then HTTP through Kestrel
 //   http --url URL [--rate 300] [--seconds 20]   a running system (./run.sh or the script's own)
 //   drift [--predictions 1000000]            DriftMonitor's cost against predictions and windows (benchmarks/drift.sh)
+//   seed-log [--rows 100000]                 a model log to export (benchmarks/export.sh)
 var mode = args.FirstOrDefault() ?? "inprocess";
 var rate = Option("--rate", mode == "http" ? 300 : 1000);
 var seconds = Option("--seconds", mode == "http" ? 20 : 10);
@@ -46,6 +47,13 @@ if (mode == "http")
     var e2e = await FixedRateAsync(rate, seconds, CallAsync);
     Report("end to end (HTTP → front door → handler → Azurite)", e2e);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  answers with a feature read past the 50 ms budget: {degraded} of {e2e.Count} ({100.0 * degraded / e2e.Count:F2} %)"));
+    return;
+}
+
+if (mode == "seed-log")
+{
+    // seed-log [--rows 100000]: a model log to export, in the account AzureWebJobsStorage names (benchmarks/export.sh).
+    await ExportSeed.RunAsync(Option("--rows", 100_000));
     return;
 }
 
