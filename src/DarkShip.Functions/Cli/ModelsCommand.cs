@@ -211,7 +211,7 @@ internal sealed class ModelsCli(
             return model is null ? 0 : ModelsCommand.BadInput;
         }
 
-        await WriteTableAsync(
+        await TextTable.WriteAsync(output, 
             ["MODEL", "VERSION", "STAGE", "SHARE", "SINCE", "REGISTERED", "SHA-256"],
             rows.Select(v => new[] { v.Name, v.Version, v.Stage.ToString(), Share(v), When(v.ChangedAt), When(v.RegisteredAt), v.ArtifactSha256[..Math.Min(12, v.ArtifactSha256.Length)] }));
         return 0;
@@ -264,7 +264,7 @@ internal sealed class ModelsCli(
         }
 
         await output.WriteLineAsync($"{model}: figures since each version's last stage change (p50/p99: upper bin edges; PSI and rank correlation against the champion on the same requests)");
-        await WriteTableAsync(["VERSION", "STAGE", "SHARE", "SINCE", "SAMPLES", "ERRORS", "P50 MS", "P99 MS", "PAIRS", "AGREE", "PSI", "SPEARMAN"], rows);
+        await TextTable.WriteAsync(output, ["VERSION", "STAGE", "SHARE", "SINCE", "SAMPLES", "ERRORS", "P50 MS", "P99 MS", "PAIRS", "AGREE", "PSI", "SPEARMAN"], rows);
         var rules = snapshot.RulesFor(model);
         await output.WriteLineAsync($"rules: {string.Join(", ", rules.ToValues().Select(p => $"{p.Key}={p.Value}"))}");
         return 0;
@@ -327,16 +327,6 @@ internal sealed class ModelsCli(
                 return ModelsCommand.Refused;
             default:
                 return ModelsCommand.Failed;
-        }
-    }
-
-    private async Task WriteTableAsync(string[] header, IEnumerable<string[]> rows)
-    {
-        var all = rows.Prepend(header).ToList();
-        var widths = header.Select((_, i) => all.Max(r => r[i].Length)).ToArray();
-        foreach (var row in all)
-        {
-            await output.WriteLineAsync(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
         }
     }
 

@@ -110,7 +110,7 @@ internal sealed class MonitoringCli(IModelRegistry registry, IModelArtifactStore
                 ]);
             }
 
-            await WriteTableAsync(["FEATURE", "STATUS", "PSI", $"0{new string(' ', BarWidth - 7)}0.25 0.5", "VS BASELINE", "PSI PREV", "VS PREV", "MISSING", "STALE"], rows);
+            await TextTable.WriteAsync(output, ["FEATURE", "STATUS", "PSI", $"0{new string(' ', BarWidth - 7)}0.25 0.5", "VS BASELINE", "PSI PREV", "VS PREV", "MISSING", "STALE"], rows);
             await output.WriteLineAsync();
         }
 
@@ -147,7 +147,7 @@ internal sealed class MonitoringCli(IModelRegistry registry, IModelArtifactStore
             r.Paired is { } p ? $"{p.Pairs} vs {p.ChampionVersion}: {N(p.Difference)} ± {N(p.StandardError)}" : "",
         });
         await output.WriteLineAsync($"{model}: metrics by prediction time (a late outcome counts in its prediction's window); PAIRED = champion loss − this version's on the same requests (positive: better)");
-        await WriteTableAsync(["VERSION", "STAGE", "WINDOW", "N", "LOGLOSS", "BRIER", "AUC", "PRECISION", "RECALL", "ACCURACY", "MAE", "RMSE", "PAIRED"], rows);
+        await TextTable.WriteAsync(output, ["VERSION", "STAGE", "WINDOW", "N", "LOGLOSS", "BRIER", "AUC", "PRECISION", "RECALL", "ACCURACY", "MAE", "RMSE", "PAIRED"], rows);
         foreach (var r in results.Where(r => r.WindowStart is null && r.Metrics.Calibration.Count > 0))
         {
             await output.WriteLineAsync($"calibration of {r.Version} (bin: mean predicted → observed rate, n): " +
@@ -178,16 +178,6 @@ internal sealed class MonitoringCli(IModelRegistry registry, IModelArtifactStore
 
         var filled = (int)Math.Round(Math.Clamp(value / BarFullPsi, 0, 1) * BarWidth);
         return new string('█', filled) + new string('·', BarWidth - filled);
-    }
-
-    private async Task WriteTableAsync(string[] header, IEnumerable<string[]> rows)
-    {
-        var all = rows.Prepend(header).ToList();
-        var widths = header.Select((_, i) => all.Max(r => r[i].Length)).ToArray();
-        foreach (var row in all)
-        {
-            await output.WriteLineAsync(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
-        }
     }
 
     private static string N(double? d) => d is not { } v || double.IsNaN(v) ? "" : v.ToString("0.####", CultureInfo.InvariantCulture);
