@@ -6,6 +6,14 @@ cd "$(dirname "$0")"
 
 [ -d node_modules/azurite ] || npm ci --no-audit --no-fund >/dev/null
 
+# The round-trip test trains a model on an exported training set with real XGBoost: Debian's python3-xgboost.
+if ! /usr/bin/python3 -c "import xgboost" 2>/dev/null; then
+  echo "test.sh: installing python3-xgboost (Debian) for the round-trip test"
+  apt=(apt-get); [ "$(id -u)" -eq 0 ] || apt=(sudo apt-get)
+  { "${apt[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends python3-xgboost >/dev/null; } ||
+    echo "test.sh: could not install python3-xgboost; the round-trip test will fail (apt-get install python3-xgboost)"
+fi
+
 results=.build/test-results
 rm -rf "$results"
 dotnet test Functions.sln -c Release --nologo --logger "trx" --results-directory "$results" "$@"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Export throughput (issue 9): a private Azurite, a model log of N predictions over 24 hours (each
-# logged for a champion and a shadow, half of them labelled), then `darkship export` of one version to
-# CSV and to JSONL, timed. Usage: benchmarks/export.sh [predictions, default 100000]
+# Export and replay throughput (issue 9): a private Azurite, a model log of N predictions over 24 hours
+# (each logged for a champion and a shadow, half of them labelled) and a consumer feature the log does
+# not hold; then, timed: `darkship export` of one version to CSV, to JSONL, to CSV with --features
+# (the extra feature read as of each prediction), and `darkship replay` of a model trained on that
+# export with real XGBoost (tools/train_from_export.py). Usage: benchmarks/export.sh [predictions, default 100000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
@@ -17,13 +19,25 @@ node node_modules/azurite/dist/src/azurite.js --silent --disableTelemetry --skip
 pid=$!
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/10112) 2>/dev/null && break; sleep 0.1; done
 export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10110/devstoreaccount1;TableEndpoint=http://127.0.0.1:10112/devstoreaccount1"
+darkship() { dotnet .build/darkship/DarkShip.Functions.dll "$@" --settings /nonexistent; }
 
 dotnet .build/bench-serving/DarkShip.Serving.Benchmarks.dll seed-log --rows "$rows"
-for format in csv jsonl; do
-  start=$(date +%s.%N)
-  dotnet .build/darkship/DarkShip.Functions.dll export --model bench --from 2026-11-01 --to 2026-11-02 --version 1 \
-    --format "$format" --output "$data/train.$format" --settings /nonexistent 2>/dev/null
-  end=$(date +%s.%N)
-  lines=$(wc -l < "$data/train.$format")
-  echo "$format: $(awk -v s="$start" -v e="$end" -v n="$rows" 'BEGIN { printf "%d rows in %.1f s = %.0f rows/s", n, e - s, n / (e - s) }') ($lines lines, $(du -h "$data/train.$format" | cut -f1))"
-done
+cat > "$data/manifest.json" <<'JSON'
+{ "name": "bench", "output": "probability", "groups": { "consumer": {} }, "features": [
+  { "name": "f0", "type": "number" }, { "name": "f1", "type": "number" }, { "name": "f2", "type": "number" }, { "name": "f3", "type": "number" },
+  { "name": "f4", "type": "number" }, { "name": "f5", "type": "number" }, { "name": "f6", "type": "number" }, { "name": "f7", "type": "number" },
+  { "name": "ctx", "group": "consumer", "property": "ctx", "type": "number" } ] }
+JSON
+
+timed() { # label, output file, command...
+  local label=$1 file=$2; shift 2
+  local start end
+  start=$(date +%s.%N); "$@" 2>/dev/null; end=$(date +%s.%N)
+  echo "$label: $(awk -v s="$start" -v e="$end" -v n="$rows" 'BEGIN { printf "%d rows in %.1f s = %.0f rows/s", n, e - s, n / (e - s) }') ($(du -h "$file" | cut -f1))"
+}
+range=(--model bench --from 2026-11-01 --to 2026-11-02)
+timed "export csv" "$data/train.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train.csv"
+timed "export jsonl" "$data/train.jsonl" darkship export "${range[@]}" --version 1 --format jsonl --output "$data/train.jsonl"
+timed "export csv --features (1 as-of read per row)" "$data/train-pit.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train-pit.csv" --features "$data/manifest.json"
+/usr/bin/python3 tools/train_from_export.py --input "$data/train-pit.csv" --manifest "$data/manifest.json" --output "$data/model.json" >/dev/null
+timed "replay (1 as-of read per row)" "$data/replay.csv" darkship replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest.json" --output "$data/replay.csv"

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DarkShip.Functions.Hosting;
+using DarkShip.Serving.Features;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
@@ -7,7 +8,9 @@ using DarkShip.Serving.Predictions;
 /// <summary>
 /// Fills the storage account named by <c>AzureWebJobsStorage</c> with a model log to export
 /// (benchmarks/export.sh): <c>rows</c> predictions of model <c>bench</c> spread over 24 hours, each
-/// logged for a champion and a shadow with 8 features, every other one labelled.
+/// logged for a champion and a shadow with 8 features, every other one labelled; and a feature the log
+/// does not hold (<c>consumer.ctx</c>, one snapshot per consumer before the day and one after it) for
+/// <c>export --features</c> and <c>replay</c> to read as of each prediction.
 /// </summary>
 internal static class ExportSeed
 {
@@ -20,6 +23,17 @@ internal static class ExportSeed
         var time = new ManualClock(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         var random = new Random(9);
         var started = Stopwatch.StartNew();
+        var store = account.FeatureStore();
+        await store.PrepareGroupAsync(new FeatureGroupSchema("consumer", new Dictionary<string, FeatureType> { ["ctx"] = FeatureType.Number }));
+        for (var c = 0; c < 2000; c++)
+        {
+            await store.WriteEntityAsync("consumer", $"c{c}",
+            [
+                new FeatureSnapshot($"c{c}", time.GetUtcNow().AddDays(-1), new Dictionary<string, object> { ["ctx"] = (double)(c % 100) }, c),
+                new FeatureSnapshot($"c{c}", time.GetUtcNow().AddDays(2), new Dictionary<string, object> { ["ctx"] = -1.0 }, c),
+            ]);
+        }
+
         var entries = new List<PredictionLogEntry>();
         var labels = new List<LabelledPrediction>();
         for (var i = 0; i < rows; i++)

@@ -42,6 +42,15 @@ internal static class DemoSystem
     /// <summary>The demo model file in <paramref name="folder"/>.</summary>
     public static FileInfo Model(string folder) => new(Path.Combine(Root, "demo", folder, "model.json"));
 
+    /// <summary>The newest snapshot of <paramref name="entity"/> in a demo feature file (<c>consumer.csv</c>), by column name, as written in the file.</summary>
+    public static Dictionary<string, string> LatestRow(string file, string entity)
+    {
+        var lines = File.ReadAllLines(Path.Combine(Root, "demo", file));
+        var header = lines[0].Split(',');
+        var last = lines.Skip(1).Select(l => l.Split(',')).Where(f => f[0] == entity).MaxBy(f => DateTimeOffset.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture))!;
+        return header.Zip(last).ToDictionary(p => p.First, p => p.Second);
+    }
+
     /// <summary>A copy of a demo manifest under another model name.</summary>
     public static FileInfo Manifest(string model, string folder)
     {

@@ -43,8 +43,8 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var root = body.RootElement;
-        var c1 = LatestRow("consumer.csv", "c1");
-        var s9 = LatestRow("store.csv", "s9");
+        var c1 = DemoSystem.LatestRow("consumer.csv", "c1");
+        var s9 = DemoSystem.LatestRow("store.csv", "s9");
         string[] categories = ["grocery", "electronics", "travel", "gaming"];
         float[] row =
         [
@@ -109,14 +109,6 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
 
     private static async Task SeedDemoAsync(StorageAccount account) =>
         Assert.Equal(0, await DemoCommand.SeedAsync(account.FeatureStore(), account, new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
-
-    private static Dictionary<string, string> LatestRow(string file, string entity)
-    {
-        var lines = File.ReadAllLines(Path.Combine(Root, "demo", file));
-        var header = lines[0].Split(',');
-        var last = lines.Skip(1).Select(l => l.Split(',')).Where(f => f[0] == entity).MaxBy(f => DateTimeOffset.Parse(f[1], CultureInfo.InvariantCulture))!;
-        return header.Zip(last).ToDictionary(p => p.First, p => p.Second);
-    }
 
     private static float F(string text) => float.Parse(text, CultureInfo.InvariantCulture);
 

@@ -3,13 +3,15 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DarkShip.Serving.Export;
+using DarkShip.Serving.Models;
 using DarkShip.Serving.Predictions;
 
 namespace DarkShip.Functions.Cli;
 
 /// <summary>
 /// <c>darkship export</c>: a training set from the model log, every logged prediction of a time range
-/// with the features exactly as served and its outcome. Streams; shows progress on stderr; an
+/// with the features exactly as served and its outcome; with <c>--features</c>, a new manifest's other
+/// features too, read as of each prediction's timestamp. Streams; shows progress on stderr; an
 /// interrupted export leaves <c>{output}.checkpoint</c> and running the same command again resumes
 /// it without repeating a row. Exit codes: 0 done, 1 failed or interrupted (resumable), 2 bad input.
 /// </summary>
@@ -27,9 +29,10 @@ internal static class ExportCommand
         var output = new Option<FileInfo>("--output") { Description = "The file to write.", Required = true };
         var dropUnlabelled = new Option<bool>("--drop-unlabelled") { Description = "Leave out predictions without an outcome (kept, label empty, by default)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file (one with a checkpoint is resumed instead)." };
+        var features = new Option<FileInfo?>("--features") { Description = "A manifest whose features the log does not hold are added, read from the feature store as of each prediction's timestamp." };
         var command = new Command("export", "Write a training set from the model log: features as served, labels from outcomes; resumable.")
         {
-            model, from, to, version, format, output, dropUnlabelled, overwrite, settings,
+            model, from, to, version, format, output, dropUnlabelled, overwrite, features, settings,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -45,9 +48,31 @@ internal static class ExportCommand
                 return 2;
             }
 
+            PointInTimeFeatures? pointInTime = null;
+            if (r.GetValue(features) is { } manifestFile)
+            {
+                Serving.Manifests.ModelManifest? manifest;
+                try
+                {
+                    manifest = await ManifestFiles.ReadAsync("export", manifestFile, null, account.FeatureStore(), error, ct);
+                }
+                catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+                {
+                    await error.WriteLineAsync($"export: the feature store could not be read: {e.Message}");
+                    return 1;
+                }
+
+                if (manifest is null)
+                {
+                    return 2;
+                }
+
+                pointInTime = new PointInTimeFeatures(account.FeatureStore(), new RegisteredManifests(account.Registry(), account.Artifacts()), new FeaturePlan(manifest));
+            }
+
             var range = new ExportRange(r.GetValue(model)!, ToUtc(r.GetValue(from)), ToUtc(r.GetValue(to)), r.GetValue(version), !r.GetValue(dropUnlabelled));
             var exporter = new TrainingSetExporter(account.PredictionLog(), account.Outcomes());
-            return await ExportCli.RunAsync(exporter, range, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(overwrite), error, ct);
+            return await ExportCli.RunAsync(exporter, range, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(overwrite), error, ct, pointInTime);
         });
         return command;
     }
@@ -61,7 +86,7 @@ internal static class ExportCli
     /// <summary>Rows between checkpoints.</summary>
     public const int CheckpointEvery = 500;
 
-    public static async Task<int> RunAsync(TrainingSetExporter exporter, ExportRange range, string format, FileInfo output, bool overwrite, TextWriter progress, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(TrainingSetExporter exporter, ExportRange range, string format, FileInfo output, bool overwrite, TextWriter progress, CancellationToken cancellationToken, PointInTimeFeatures? pointInTime = null)
     {
         if (range.To <= range.From)
         {
@@ -71,7 +96,7 @@ internal static class ExportCli
 
         output.Refresh();
         var checkpointFile = new FileInfo(output.FullName + ".checkpoint");
-        var identity = $"{range.Model}|{range.From:O}|{range.To:O}|{range.Version}|{range.KeepUnlabelled}|{format}";
+        var identity = $"{range.Model}|{range.From:O}|{range.To:O}|{range.Version}|{range.KeepUnlabelled}|{format}|{pointInTime?.Plan.Manifest.Name}:{string.Join(';', pointInTime?.Plan.Features.Select(f => f.Name) ?? [])}";
         Checkpoint? resume = null;
         if (checkpointFile.Exists)
         {
@@ -100,28 +125,28 @@ internal static class ExportCli
         var position = resume?.Position;
         try
         {
-            await foreach (var row in exporter.ReadAsync(range, position, cancellationToken))
+            await foreach (var (row, added) in Rows(exporter.ReadAsync(range, position, cancellationToken), pointInTime, cancellationToken))
             {
                 if (format == "csv")
                 {
                     if (columns is null)
                     {
-                        columns = Columns.Of(row);
+                        columns = Columns.Of(row, added);
                         await writer.WriteLineAsync(columns.Header());
                     }
 
-                    if (!columns.Fits(row))
+                    if (!columns.Fits(row, added))
                     {
                         await progress.WriteLineAsync($"export: version {row.Row.Entry.Version} has other features than the first rows; export one --version at a time, or use --format jsonl.");
                         await SaveAsync(writer, file, checkpointFile, identity, position!, rows, labelled, columns);
                         return 2;
                     }
 
-                    await writer.WriteLineAsync(columns.Line(row));
+                    await writer.WriteLineAsync(columns.Line(row, added));
                 }
                 else
                 {
-                    await writer.WriteLineAsync(Json(row));
+                    await writer.WriteLineAsync(Json(row, added));
                 }
 
                 rows++;
@@ -165,7 +190,38 @@ internal static class ExportCli
         File.Move(temporary, checkpointFile.FullName, overwrite: true); // a checkpoint is replaced whole or not at all
     }
 
-    private static string Json(TrainingRow row)
+    /// <summary>The rows, each with the features <paramref name="pointInTime"/>'s manifest adds (name and value as it would have been served then), if any.</summary>
+    private static async IAsyncEnumerable<(TrainingRow Row, IReadOnlyList<KeyValuePair<string, float>> Added)> Rows(
+        IAsyncEnumerable<TrainingRow> rows, PointInTimeFeatures? pointInTime, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (pointInTime is null)
+        {
+            await foreach (var row in rows.WithCancellation(cancellationToken))
+            {
+                yield return (row, []);
+            }
+
+            yield break;
+        }
+
+        var features = pointInTime.Plan.Features;
+        await foreach (var filled in pointInTime.ReadAsync(rows, cancellationToken))
+        {
+            var served = filled.Row.Row.Entry.Features;
+            var added = new List<KeyValuePair<string, float>>();
+            for (var i = 0; i < features.Length; i++)
+            {
+                if (!served.Any(f => f.Key == features[i].Name))
+                {
+                    added.Add(KeyValuePair.Create(features[i].Name, filled.Input[i]));
+                }
+            }
+
+            yield return (filled.Row, added);
+        }
+    }
+
+    private static string Json(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added)
     {
         var e = row.Row.Entry;
         using var buffer = new MemoryStream();
@@ -198,6 +254,12 @@ internal static class ExportCli
             w.WriteEndArray();
             w.WritePropertyName("features");
             Serving.Mirror.MirrorEventJson.WriteFeatures(w, e.Features);
+            if (added.Count > 0)
+            {
+                w.WritePropertyName("pointInTimeFeatures");
+                Serving.Mirror.MirrorEventJson.WriteFeatures(w, added);
+            }
+
             w.WriteEndObject();
         }
 
@@ -207,19 +269,22 @@ internal static class ExportCli
     /// <summary>A float as the model log writes it (round-trip form), so exported values equal served ones byte for byte.</summary>
     private static string F(float f) => f.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>The CSV columns, fixed by the first row: its score count and feature names.</summary>
-    internal sealed record Columns(int Scores, IReadOnlyList<string> Features)
+    /// <summary>The CSV columns, fixed by the first row: its score count, feature names and the names of the features a <c>--features</c> manifest adds.</summary>
+    internal sealed record Columns(int Scores, IReadOnlyList<string> Features, IReadOnlyList<string> Added)
     {
-        public static Columns Of(TrainingRow row) => new(row.Row.Entry.Scores.Length, [.. row.Row.Entry.Features.Select(f => f.Key)]);
+        public static Columns Of(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added) =>
+            new(row.Row.Entry.Scores.Length, [.. row.Row.Entry.Features.Select(f => f.Key)], [.. added.Select(f => f.Key)]);
 
-        public bool Fits(TrainingRow row) =>
-            row.Row.Entry.Scores.Length == Scores && row.Row.Entry.Features.Select(f => f.Key).SequenceEqual(Features, StringComparer.Ordinal);
+        public bool Fits(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added) =>
+            row.Row.Entry.Scores.Length == Scores && row.Row.Entry.Features.Select(f => f.Key).SequenceEqual(Features, StringComparer.Ordinal)
+            && added.Select(f => f.Key).SequenceEqual(Added, StringComparer.Ordinal);
 
         public string Header() => string.Join(",", new[] { "prediction_id", "model", "version", "arm", "served", "predicted_at", "observed_at", "label" }
             .Concat(Scores == 1 ? ["score"] : Enumerable.Range(0, Scores).Select(i => $"score_{i}"))
-            .Concat(Features.Select(Quote)));
+            .Concat(Features.Select(Quote))
+            .Concat(Added.Select(Quote)));
 
-        public string Line(TrainingRow row)
+        public string Line(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added)
         {
             var e = row.Row.Entry;
             return string.Join(",", new[]
@@ -230,7 +295,7 @@ internal static class ExportCli
                     row.Label?.ToString("R", CultureInfo.InvariantCulture) ?? "",
                 }
                 .Concat(e.Scores.Select(F))
-                .Concat(e.Features.Select(f => float.IsFinite(f.Value) ? F(f.Value) : "")));
+                .Concat(e.Features.Concat(added).Select(f => float.IsFinite(f.Value) ? F(f.Value) : "")));
         }
 
         private static string Quote(string s) => s.AsSpan().IndexOfAny(",\"\n") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
@@ -261,6 +326,13 @@ internal static class ExportCli
                     }
 
                     w.WriteEndArray();
+                    w.WriteStartArray("added");
+                    foreach (var f in Columns.Added)
+                    {
+                        w.WriteStringValue(f);
+                    }
+
+                    w.WriteEndArray();
                 }
 
                 w.WriteEndObject();
@@ -274,7 +346,7 @@ internal static class ExportCli
             using var doc = JsonDocument.Parse(json);
             var r = doc.RootElement;
             var columns = r.TryGetProperty("features", out var f)
-                ? new Columns(r.GetProperty("scores").GetInt32(), [.. f.EnumerateArray().Select(x => x.GetString()!)])
+                ? new Columns(r.GetProperty("scores").GetInt32(), [.. f.EnumerateArray().Select(x => x.GetString()!)], [.. r.GetProperty("added").EnumerateArray().Select(x => x.GetString()!)])
                 : null;
             return new Checkpoint(r.GetProperty("identity").GetString()!, new ExportPosition(r.GetProperty("hour").GetDateTimeOffset(), r.GetProperty("after").GetString()),
                 r.GetProperty("bytes").GetInt64(), r.GetProperty("rows").GetInt64(), r.GetProperty("labelled").GetInt64(), columns);

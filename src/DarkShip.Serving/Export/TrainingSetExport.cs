@@ -23,7 +23,8 @@ public sealed record LoggedRow(string RowKey, PredictionLogEntry Entry);
 /// <param name="To">Last prediction time (exclusive).</param>
 /// <param name="Version">Only this version's rows, when given.</param>
 /// <param name="KeepUnlabelled">Whether rows without an outcome are exported (label empty).</param>
-public sealed record ExportRange(string Model, DateTimeOffset From, DateTimeOffset To, string? Version, bool KeepUnlabelled);
+/// <param name="Arm">Only this arm's rows (<c>champion</c>: one row per request, as the champion scores every request), when given.</param>
+public sealed record ExportRange(string Model, DateTimeOffset From, DateTimeOffset To, string? Version, bool KeepUnlabelled, string? Arm = null);
 
 /// <summary>Where an interrupted export stands: the hour being read and the last row written from it.</summary>
 public sealed record ExportPosition(DateTimeOffset Hour, string? AfterRowKey);
@@ -51,7 +52,7 @@ public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore
             {
                 cancellationToken.ThrowIfCancellationRequested(); // a page holds up to 1000 rows: stop between rows, not pages
                 var e = row.Entry;
-                if ((range.Version is not null && e.Version != range.Version) || e.Timestamp < range.From || e.Timestamp >= range.To)
+                if ((range.Version is not null && e.Version != range.Version) || (range.Arm is not null && e.Arm != range.Arm) || e.Timestamp < range.From || e.Timestamp >= range.To)
                 {
                     continue;
                 }

@@ -35,6 +35,17 @@ public static class ManifestValidator
             errors.Add($"output: the manifest says {manifest.Output.ToString().ToLowerInvariant()}; the model gives {outputs} output(s)");
         }
 
+        errors.AddRange(ValidateFeatures(manifest, schemas));
+        return errors;
+    }
+
+    /// <summary>
+    /// Every way <paramref name="manifest"/>'s stored features disagree with the feature store: a group
+    /// never ingested, a property it lacks, a stored type the feature cannot read. Empty when all can be read.
+    /// </summary>
+    public static IReadOnlyList<string> ValidateFeatures(ModelManifest manifest, IReadOnlyDictionary<string, FeatureGroupSchema?> schemas)
+    {
+        var errors = new List<string>();
         for (var i = 0; i < manifest.Features.Count; i++)
         {
             var feature = manifest.Features[i];

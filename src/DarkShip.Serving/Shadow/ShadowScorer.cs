@@ -297,7 +297,7 @@ public sealed partial class ShadowScorer(
     }
 
     /// <summary>Whether two scores fall on the same side of the challenger's decision threshold (0.5 for a probability without one).</summary>
-    private static bool? Agree(LoadedModel challenger, float score, float championScore)
+    internal static bool? Agree(LoadedModel challenger, float score, float championScore)
     {
         double? threshold = challenger.Manifest.Decision?.Threshold
             ?? (challenger.Manifest.Output == Manifests.ModelOutput.Probability ? 0.5 : null);
@@ -318,7 +318,7 @@ public sealed partial class ShadowScorer(
     }
 
     /// <summary>FNV-1a (64 bits) of the prediction id: a stable sampling key for the rank-correlation sample.</summary>
-    private static ulong SampleKey(string predictionId)
+    internal static ulong SampleKey(string predictionId)
     {
         var hash = 14695981039346656037UL;
         foreach (var c in predictionId)
