@@ -88,7 +88,7 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
         for (; hour < to; hour = hour.AddHours(1))
         {
             var filter = ODataFilter.Create($"PartitionKey eq {HourOf(hour)} and RowKey ge {PredictionId.LowerBound(from)} and RowKey lt {PredictionId.LowerBound(to)}");
-            await foreach (var e in QuerySafely(outcomes, filter, cancellationToken).ConfigureAwait(false))
+            await foreach (var e in outcomes.QueryIfExistsAsync(filter, cancellationToken).ConfigureAwait(false))
             {
                 yield return ToRecord(e);
             }
@@ -99,7 +99,7 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
     public async IAsyncEnumerable<LabelledPrediction> ReadLabelsAsync(string model, string version, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var filter = ODataFilter.Create($"PartitionKey eq {Partition(model, version)} and RowKey ge {PredictionId.LowerBound(from)} and RowKey lt {PredictionId.LowerBound(to)}");
-        await foreach (var e in QuerySafely(labels, filter, cancellationToken).ConfigureAwait(false))
+        await foreach (var e in labels.QueryIfExistsAsync(filter, cancellationToken).ConfigureAwait(false))
         {
             var prediction = new LoggedPrediction(e.RowKey, model, version, e.Get<string>("Arm") ?? "", e.Get<bool>("Served"), e.Get<DateTimeOffset>("PredictedAt"),
                 TablePredictionLog.ReadScores(e.Get<string>("Scores"), null));
@@ -137,32 +137,4 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
         (e.Get<string>("Versions") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries));
 
     private static double Number(object? value) => value is null ? double.NaN : Convert.ToDouble(value, CultureInfo.InvariantCulture);
-
-    private static async IAsyncEnumerable<TableEntity> QuerySafely(TableClient table, string filter, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var rows = table.QueryAsync(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-        try
-        {
-            while (true)
-            {
-                try
-                {
-                    if (!await rows.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        yield break;
-                    }
-                }
-                catch (Azure.RequestFailedException ex) when (ex.Status == 404)
-                {
-                    yield break; // no table yet: nothing stored
-                }
-
-                yield return rows.Current;
-            }
-        }
-        finally
-        {
-            await rows.DisposeAsync().ConfigureAwait(false);
-        }
-    }
 }

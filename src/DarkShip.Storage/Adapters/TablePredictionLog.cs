@@ -83,29 +83,9 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         var filter = after is null
             ? ODataFilter.Create($"PartitionKey eq {partition}")
             : ODataFilter.Create($"PartitionKey eq {partition} and RowKey gt {after}");
-        var rows = table.QueryAsync(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-        try
+        await foreach (var row in table.QueryIfExistsAsync(filter, cancellationToken).ConfigureAwait(false))
         {
-            while (true)
-            {
-                try
-                {
-                    if (!await rows.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        yield break;
-                    }
-                }
-                catch (Azure.RequestFailedException ex) when (ex.Status == 404)
-                {
-                    yield break; // no model log yet
-                }
-
-                yield return new LoggedRow(rows.Current.RowKey, ToEntry(model, rows.Current));
-            }
-        }
-        finally
-        {
-            await rows.DisposeAsync().ConfigureAwait(false);
+            yield return new LoggedRow(row.RowKey, ToEntry(model, row));
         }
     }
 

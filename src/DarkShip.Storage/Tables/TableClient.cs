@@ -105,6 +105,40 @@ public sealed partial class TableClient
         }
     }
 
+    /// <summary>
+    /// Like <see cref="QueryAsync"/>, but a table that does not exist (yet) reads as empty: for tables
+    /// created on first write, read by callers that may come first.
+    /// </summary>
+    /// <param name="filter">An OData filter; build it with <see cref="ODataFilter.Create"/>.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    public async IAsyncEnumerable<TableEntity> QueryIfExistsAsync(string filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var rows = QueryAsync(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await rows.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+                {
+                    yield break; // no table yet: nothing stored
+                }
+
+                yield return rows.Current;
+            }
+        }
+        finally
+        {
+            await rows.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The pages of a query, each with the token that resumes after it.</summary>
     /// <param name="filter">An OData filter; build it with <see cref="ODataFilter.Create"/>.</param>
     /// <param name="select">Properties to return (all when omitted).</param>
