@@ -24,4 +24,18 @@ internal static class CliSettings
     /// <summary>The storage account the settings name.</summary>
     /// <exception cref="InvalidOperationException">They name none.</exception>
     public static StorageAccount Storage(FileInfo settings) => StorageAccount.From(Load(settings));
+
+    /// <summary>The storage account the settings name, or <see langword="null"/> after telling <paramref name="error"/> why there is none (<c>{verb}: …</c>).</summary>
+    public static async Task<StorageAccount?> StorageOrReportAsync(FileInfo settings, string verb, TextWriter error)
+    {
+        try
+        {
+            return Storage(settings);
+        }
+        catch (InvalidOperationException e)
+        {
+            await error.WriteLineAsync($"{verb}: {e.Message}");
+            return null;
+        }
+    }
 }

@@ -37,14 +37,8 @@ internal static class ExportCommand
         command.SetAction(async (r, ct) =>
         {
             var error = r.InvocationConfiguration.Error;
-            Hosting.StorageAccount account;
-            try
+            if (await CliSettings.StorageOrReportAsync(r.GetValue(settings)!, "export", error) is not { } account)
             {
-                account = CliSettings.Storage(r.GetValue(settings)!);
-            }
-            catch (InvalidOperationException e)
-            {
-                await error.WriteLineAsync($"export: {e.Message}");
                 return 2;
             }
 

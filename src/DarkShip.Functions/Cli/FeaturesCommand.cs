@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Features;
 
 namespace DarkShip.Functions.Cli;
@@ -48,14 +47,8 @@ internal static class FeaturesCommand
             var options = new IngestOptions(result.GetValue(group)!, result.GetValue(file)!, result.GetValue(key), result.GetValue(ts), result.GetValue(skip));
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            StorageAccount account;
-            try
+            if (await CliSettings.StorageOrReportAsync(result.GetValue(settings)!, "features ingest", error) is not { } account)
             {
-                account = CliSettings.Storage(result.GetValue(settings)!);
-            }
-            catch (InvalidOperationException e)
-            {
-                await error.WriteLineAsync($"features ingest: {e.Message}");
                 return BadInput;
             }
 

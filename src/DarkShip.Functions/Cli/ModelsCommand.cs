@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using DarkShip.Functions.Hosting;
 using DarkShip.Scoring;
 using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Features;
@@ -91,14 +90,8 @@ internal static class ModelsCommand
     {
         var output = result.InvocationConfiguration.Output;
         var error = result.InvocationConfiguration.Error;
-        StorageAccount account;
-        try
+        if (await CliSettings.StorageOrReportAsync(result.GetValue(settings)!, "models", error) is not { } account)
         {
-            account = CliSettings.Storage(result.GetValue(settings)!);
-        }
-        catch (InvalidOperationException e)
-        {
-            await error.WriteLineAsync($"models: {e.Message}");
             return BadInput;
         }
 

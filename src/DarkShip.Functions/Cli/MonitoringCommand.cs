@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Monitoring;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Registry;
@@ -38,14 +37,8 @@ internal static class MonitoringCommand
     private static async Task<int> Run(ParseResult result, Option<FileInfo> settings, Func<MonitoringCli, Task<int>> action)
     {
         var error = result.InvocationConfiguration.Error;
-        StorageAccount account;
-        try
+        if (await CliSettings.StorageOrReportAsync(result.GetValue(settings)!, result.CommandResult.Command.Name, error) is not { } account)
         {
-            account = CliSettings.Storage(result.GetValue(settings)!);
-        }
-        catch (InvalidOperationException e)
-        {
-            await error.WriteLineAsync($"{result.CommandResult.Command.Name}: {e.Message}");
             return 2;
         }
 
