@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using DarkShip.Serving.Features;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Monitoring;
-using DarkShip.Serving.Registry;
+using DarkShip.Serving.Predictions;
 using Microsoft.Extensions.Logging.Abstractions;
 
 /// <summary>
@@ -31,7 +30,7 @@ internal static class DriftBenchmark
                 var windows = 2 * windowMinutes / 5;
                 await FillAsync(aggregates, champion, time.GetUtcNow(), windows, n);
                 fill.Stop();
-                var monitor = new DriftMonitor(registry, cache, aggregates, new InMemoryDriftStore(), new DriftOptions { WindowMinutes = windowMinutes }, time, NullLogger<DriftMonitor>.Instance);
+                var monitor = new DriftMonitor(registry, cache, aggregates, new InMemoryDriftStore(), new DriftOptions { WindowMinutes = windowMinutes }, new ServingOptions(), time, NullLogger<DriftMonitor>.Instance);
                 for (var i = 0; i < 30; i++)
                 {
                     await monitor.RunAsync(); // warm-up: tiered JIT settles, so every row is timed alike

@@ -3,7 +3,6 @@ using System.Globalization;
 using DarkShip.Functions.Cli;
 using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Batching;
-using DarkShip.Serving.Features;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Predictions;
@@ -75,8 +74,8 @@ var queue = new BatchingQueue<MirrorEvent>("mirror", new DiscardingSink<MirrorEv
 queue.Start();
 var log = new BatchingQueue<PredictionLogEntry>("log", new DiscardingSink<PredictionLogEntry>(), new BatchingOptions(), TimeProvider.System, NullLogger.Instance);
 log.Start();
-var withMirror = new PredictionService(cache, reader, new QueuedMirrorPublisher(queue), new QueuedPredictionLog(log), TimeProvider.System, options, NullLogger<PredictionService>.Instance);
-var withoutMirror = new PredictionService(cache, reader, new NoMirror(), new QueuedPredictionLog(log), TimeProvider.System, options, NullLogger<PredictionService>.Instance);
+var withMirror = new PredictionService(cache, reader, new ModelScorer(TimeProvider.System, NullLogger<ModelScorer>.Instance), new QueuedMirrorPublisher(queue), new QueuedPredictionLog(log), TimeProvider.System, options, NullLogger<PredictionService>.Instance);
+var withoutMirror = new PredictionService(cache, reader, new ModelScorer(TimeProvider.System, NullLogger<ModelScorer>.Instance), new NoMirror(), new QueuedPredictionLog(log), TimeProvider.System, options, NullLogger<PredictionService>.Instance);
 PredictionRequest Request() => new(
     new Dictionary<string, string> { ["consumer"] = $"c{random.Next(1, 2001)}", ["store"] = $"s{random.Next(1, 201)}" },
     new Dictionary<string, object?> { ["amount"] = random.NextDouble() * 500, ["hour_of_day"] = (double)random.Next(0, 24) },
@@ -110,7 +109,10 @@ Report("mirror enqueue alone", Stats.Of(mirrorOnly, 0, 0));
 var app = HandlerApp.Build([], builder =>
 {
     builder.WebHost.UseUrls("http://127.0.0.1:0");
-    builder.Services.AddSingleton(Stores.InMemory(store, registry));
+    var monitoring = new InMemoryMonitoringStore();
+    var outcomes = new InMemoryOutcomeStore();
+    builder.Services.AddSingleton(new Stores(store, registry, registry, outcomes, new InMemoryModelEventLog(), monitoring, monitoring, outcomes, outcomes, new InMemoryDriftStore()));
+    builder.Services.AddSingleton<IBatchSink<MirrorEvent>>(new DiscardingSink<MirrorEvent>());
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
 });
 await app.StartAsync();

@@ -22,7 +22,8 @@ internal sealed class ServingHarness
         Options = options ?? new ServingOptions();
         Store = wrap?.Invoke(Features) ?? Features;
         Cache = new ModelCache(Registry, Registry, Store, NullLogger<ModelCache>.Instance);
-        Service = new PredictionService(Cache, new FeatureReader(Store, Time, Options, NullLogger<FeatureReader>.Instance), Mirror, Log, Time, Options, NullLogger<PredictionService>.Instance);
+        Scorer = new ModelScorer(Time, NullLogger<ModelScorer>.Instance);
+        Service = new PredictionService(Cache, new FeatureReader(Store, Time, Options, NullLogger<FeatureReader>.Instance), Scorer, Mirror, Log, Time, Options, NullLogger<PredictionService>.Instance);
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
@@ -36,6 +37,8 @@ internal sealed class ServingHarness
     public ServingOptions Options { get; }
 
     public ModelCache Cache { get; }
+
+    public ModelScorer Scorer { get; }
 
     public PredictionService Service { get; }
 

@@ -62,7 +62,8 @@ internal sealed class LocalRun : IAsyncDisposable
 
     public IServiceProvider HandlerServices => handler.Services;
 
-    public static async Task<LocalRun> StartAsync(LocalRunnerOptions options, LocalSettings settings, CancellationToken cancellationToken)
+    /// <summary>Starts the handler and the front door; <paramref name="configureHandler"/> may replace the handler's adapters (tests).</summary>
+    public static async Task<LocalRun> StartAsync(LocalRunnerOptions options, LocalSettings settings, CancellationToken cancellationToken, Action<IServiceCollection>? configureHandler = null)
     {
         // The front door's port is fixed before the handler starts, so the handler's mirror can point at the local hub.
         options = options.Port == 0 ? options with { Port = FreeLoopbackPort() } : options;
@@ -78,6 +79,7 @@ internal sealed class LocalRun : IAsyncDisposable
             b.Configuration.AddInMemoryCollection(values);
             b.WebHost.UseUrls("http://127.0.0.1:0");
             b.Services.AddSingleton<IHostLifetime, OwnedLifetime>();
+            configureHandler?.Invoke(b.Services);
         });
         await handler.StartAsync(cancellationToken);
         var handlerUri = new Uri(handler.Urls.First());
@@ -111,7 +113,7 @@ internal sealed class LocalRun : IAsyncDisposable
     private static async Task WaitUntilReadyAsync(Uri handler, CancellationToken cancellationToken)
     {
         using var client = new HttpClient { BaseAddress = handler, Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; attempt < 100; attempt++)
+        for (var attempt = 0; attempt < 600; attempt++) // 30 s: readiness waits for the first registry read
         {
             try
             {

@@ -10,6 +10,7 @@ using DarkShip.Serving.Models;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Registry;
 using DarkShip.Serving.Replay;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DarkShip.Functions.Cli;
 
@@ -71,7 +72,7 @@ internal sealed class ReplayCli(IPredictionLogScanner log, IOutcomeStore outcome
                 return 2;
             }
 
-            var replay = new ModelReplay(new TrainingSetExporter(log, outcomes), new PointInTimeFeatures(features, served, candidate.Plan), candidate, time);
+            var replay = new ModelReplay(new TrainingSetExporter(log, outcomes), new PointInTimeFeatures(features, served, candidate.Plan), candidate, new ModelScorer(time, NullLogger<ModelScorer>.Instance));
             await using var rows = rowsFile is null ? null : new StreamWriter(rowsFile.FullName, false, new UTF8Encoding(false)) { NewLine = "\n" };
             if (rows is not null)
             {

@@ -21,10 +21,19 @@ internal static class ServeCommand
     public static Task<int> RunAsync(ParseResult result, CancellationToken cancellationToken) =>
         RunAsync([.. result.UnmatchedTokens], cancellationToken);
 
+    /// <summary>Serves until stopped; a misconfiguration stops the start with the setting's name and exit code 2.</summary>
     public static async Task<int> RunAsync(string[] hostArgs, CancellationToken cancellationToken)
     {
-        var app = HandlerApp.Build(hostArgs);
-        await app.RunAsync(cancellationToken);
-        return 0;
+        try
+        {
+            var app = HandlerApp.Build(hostArgs);
+            await app.RunAsync(cancellationToken);
+            return 0;
+        }
+        catch (Exception e) when (e is MissingSettingException or Microsoft.Extensions.Options.OptionsValidationException)
+        {
+            await Console.Error.WriteLineAsync($"serve: not started: {e.Message}");
+            return 2;
+        }
     }
 }

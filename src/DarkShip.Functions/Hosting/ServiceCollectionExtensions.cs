@@ -25,6 +25,7 @@ internal static class ServiceCollectionExtensions
     public static IServiceCollection AddDarkShip(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<StartupChecks>(); // first: a misconfigured instance stops here, naming the setting
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.ConfigureHttpJsonOptions(o =>
@@ -37,7 +38,7 @@ internal static class ServiceCollectionExtensions
         services.AddOptions<ServingOptions>()
             .BindConfiguration(ServingOptions.Section)
             .Validate(o => o.FeatureBudgetMilliseconds is > 0 and <= 10_000, "Serving:FeatureBudgetMilliseconds must be 1 to 10000.")
-            .Validate(o => o.ModelRefreshSeconds > 0 && o.ModelLoadWaitSeconds >= 0 && o.FeatureCacheEntries > 0, "Serving: refresh interval, load wait and cache size must be positive.")
+            .Validate(o => o.ModelRefreshSeconds > 0 && o.ModelFullReloadSeconds > 0 && o.ModelLoadWaitSeconds >= 0 && o.FeatureCacheEntries > 0, "Serving: refresh interval, load wait and cache size must be positive.")
             .Validate(o => !string.IsNullOrEmpty(o.AssignmentSalt), "Serving:AssignmentSalt must not be empty.")
             .ValidateOnStart();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ServingOptions>>().Value);
@@ -53,6 +54,7 @@ internal static class ServiceCollectionExtensions
 
         services.TryAddSingleton<ModelCache>();
         services.TryAddSingleton<IModelLineups>(sp => sp.GetRequiredService<ModelCache>());
+        services.TryAddSingleton<ModelScorer>();
         services.TryAddSingleton<FeatureReader>();
         services.TryAddSingleton<PredictionService>();
         services.AddHostedService<ModelCacheRefresher>();
@@ -73,13 +75,19 @@ internal static class ServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Table and Blob adapters when a storage account is configured; otherwise empty in-memory stores (tests, a bare handler).</summary>
+    /// <summary>
+    /// The Table and Blob adapters of the configured storage account. Without one the handler does not
+    /// start (see <see cref="StartupChecks"/>): there is no in-memory fallback that would answer 404 to
+    /// every prediction and drop every outcome.
+    /// </summary>
     private static void AddStores(IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton(sp => StorageAccount.TryFrom(configuration, sp.GetRequiredService<ILoggerFactory>()) is { } account
-            ? new Stores(account.FeatureStore(), account.Registry(), account.Artifacts(), account.PredictionLog(), account.EventLog(), account.Aggregates(), account.DeadLetters(),
-                account.PredictionLog(), account.Outcomes(), account.Drift())
-            : InMemoryStores());
+        services.TryAddSingleton(sp =>
+        {
+            var account = StorageAccount.From(configuration, sp.GetRequiredService<ILoggerFactory>());
+            return new Stores(account.FeatureStore(), account.Registry(), account.Artifacts(), account.PredictionLog(), account.EventLog(), account.Aggregates(), account.DeadLetters(),
+                account.PredictionLog(), account.Outcomes(), account.Drift());
+        });
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Features);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Registry);
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Artifacts);
@@ -92,17 +100,13 @@ internal static class ServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<Stores>().Drift);
     }
 
-    private static Stores InMemoryStores() => Stores.InMemory(new InMemoryFeatureStore(), new InMemoryModelRegistry());
-
     /// <summary>The mirror and the model log leave the request path through bounded queues, flushed at shutdown.</summary>
     private static void AddQueues(IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton<IBatchSink<MirrorEvent>>(sp =>
         {
-            if (configuration.Setting(MirrorConnection + "__fullyQualifiedNamespace") is not { } ns)
-            {
-                return new DiscardingSink<MirrorEvent>();
-            }
+            var ns = configuration.Setting(MirrorConnection + "__fullyQualifiedNamespace")
+                ?? throw new MissingSettingException(MirrorConnection + "__fullyQualifiedNamespace", "the Event Hubs namespace the mirror is sent to (e.g. myspace.servicebus.windows.net; the local runner sets 127.0.0.1:7071)");
 
             var uri = EventHubProducerClient.NamespaceUri(ns);
             var credential = uri.IsLoopback ? null : StorageCredentials.ForIdentity(
@@ -150,14 +154,22 @@ internal sealed record Stores(
     IPredictionLogReader PredictionLogReader,
     IOutcomeStore Outcomes,
     IDriftStore Drift)
+;
+
+/// <summary>
+/// Resolves the adapters before anything else starts, so a missing or malformed storage or mirror
+/// setting stops the start with the setting's name instead of surfacing on the first request.
+/// </summary>
+internal sealed class StartupChecks(IServiceProvider services) : IHostedService
 {
-    /// <summary>Process-memory stores around the given features and registry (tests, benchmarks, a bare handler); the model log is kept in memory unless another sink is given.</summary>
-    public static Stores InMemory(IFeatureStore features, InMemoryModelRegistry registry, IBatchSink<PredictionLogEntry>? predictionLog = null)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        var monitoring = new InMemoryMonitoringStore();
-        var outcomes = new InMemoryOutcomeStore();
-        return new Stores(features, registry, registry, predictionLog ?? outcomes, new InMemoryModelEventLog(), monitoring, monitoring, outcomes, outcomes, new InMemoryDriftStore());
+        _ = services.GetRequiredService<Stores>();
+        _ = services.GetRequiredService<IBatchSink<MirrorEvent>>();
+        return Task.CompletedTask;
     }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Polls the registry and reloads the model cache when it changed.</summary>
@@ -166,11 +178,18 @@ internal sealed partial class ModelCacheRefresher(ModelCache cache, ServingOptio
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.ModelRefreshSeconds), time);
+        var fullReload = TimeSpan.FromSeconds(options.ModelFullReloadSeconds);
+        var lastFull = time.GetTimestamp();
         do
         {
             try
             {
-                await cache.RefreshAsync(stoppingToken);
+                var full = time.GetElapsedTime(lastFull) >= fullReload;
+                await cache.RefreshAsync(stoppingToken, full);
+                if (full)
+                {
+                    lastFull = time.GetTimestamp();
+                }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

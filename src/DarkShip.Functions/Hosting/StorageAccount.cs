@@ -39,10 +39,10 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
     }
 
     /// <summary>The account the configuration names.</summary>
-    /// <exception cref="InvalidOperationException">It names none.</exception>
+    /// <exception cref="MissingSettingException">It names none.</exception>
     public static StorageAccount From(IConfiguration configuration, ILoggerFactory? loggers = null) =>
-        TryFrom(configuration, loggers) ?? throw new InvalidOperationException(
-            $"No storage account is configured: set '{Connection}' (e.g. UseDevelopmentStorage=true for Azurite) or '{Connection}__accountName'.");
+        TryFrom(configuration, loggers) ?? throw new MissingSettingException(
+            Connection, $"the storage account: a connection string (UseDevelopmentStorage=true for Azurite) or identity-based '{Connection}__accountName'");
 
     public TableClient Table(string name) => new(Endpoints, name, credential, options);
 
@@ -81,6 +81,14 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
         await Drift().EnsureCreatedAsync(cancellationToken);
         return (registry, artifacts, EventLog());
     }
+}
+
+/// <summary>A setting the app cannot run without is missing or unusable; the message names it.</summary>
+internal sealed class MissingSettingException(string setting, string what)
+    : InvalidOperationException($"The app setting '{setting}' is missing or empty: it names {what}. The handler does not start without it.")
+{
+    /// <summary>The setting's name, as the host spells it.</summary>
+    public string Setting { get; } = setting;
 }
 
 internal static class ConfigurationSettings

@@ -15,10 +15,3 @@ public sealed class QueuedPredictionLog(BatchingQueue<PredictionLogEntry> queue)
     /// <inheritdoc />
     public bool TryAppend(PredictionLogEntry entry) => queue.TryEnqueue(entry);
 }
-
-/// <summary>A sink for a deployment without a destination configured: batches are accepted and discarded.</summary>
-public sealed class DiscardingSink<T> : IBatchSink<T>
-{
-    /// <inheritdoc />
-    public Task WriteAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken) => Task.CompletedTask;
-}

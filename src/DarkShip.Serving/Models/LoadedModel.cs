@@ -23,7 +23,31 @@ public interface IModelLineups
 {
     /// <summary>The model's lineup, or <see langword="null"/> when no version of it is live.</summary>
     ModelLineup? Find(string name);
+
+    /// <summary>Waits until the registry has been read once, at most <paramref name="timeout"/>; <see langword="false"/> on time-out.</summary>
+    Task<bool> WaitUntilLoadedAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken);
 }
+
+/// <summary>What every consumer of <see cref="IModelLineups"/> that must not run blind calls first.</summary>
+public static class ModelLineupsExtensions
+{
+    /// <summary>
+    /// Waits for the first registry read, at most <paramref name="timeout"/>, and throws when it has not
+    /// happened: an invocation on an instance that does not know its models yet must fail (so the host
+    /// retries it) rather than succeed having done nothing.
+    /// </summary>
+    /// <exception cref="ModelsNotReadyException">The registry has not been read within <paramref name="timeout"/>.</exception>
+    public static async Task EnsureLoadedAsync(this IModelLineups models, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!await models.WaitUntilLoadedAsync(timeout, time, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ModelsNotReadyException($"The model registry has not been read within {timeout.TotalSeconds:0.#} s of asking; this instance is not ready and the invocation fails so that it is delivered again.");
+        }
+    }
+}
+
+/// <summary>The instance has not read the model registry yet (cold start, or the registry is unreachable).</summary>
+public sealed class ModelsNotReadyException(string message) : Exception(message);
 
 /// <summary>What answers a model's traffic right now: the champion, an optional experiment and the shadows.</summary>
 /// <param name="Name">The model's name.</param>

@@ -50,13 +50,17 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
         }
     }
 
-    /// <summary>Reads the registry if its revision changed and loads what is new. Returns whether the lineups changed.</summary>
-    public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reads the registry if its revision changed (or, with <paramref name="full"/>, whatever the revision
+    /// says: the backstop against a change that did not move it) and loads what is new. Returns whether
+    /// the lineups were rebuilt.
+    /// </summary>
+    public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default, bool full = false)
     {
         await refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var snapshot = await registry.ReadIfChangedAsync(knownRevision, cancellationToken).ConfigureAwait(false);
+            var snapshot = await registry.ReadIfChangedAsync(full ? null : knownRevision, cancellationToken).ConfigureAwait(false);
             if (snapshot is null)
             {
                 return false;

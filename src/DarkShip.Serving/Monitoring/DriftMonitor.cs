@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Models;
+using DarkShip.Serving.Predictions;
 using DarkShip.Serving.Registry;
 using DarkShip.Serving.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -23,11 +24,13 @@ public sealed partial class DriftMonitor : IGuardrailSignals
     private readonly IAggregateStore aggregates;
     private readonly IDriftStore reports;
     private readonly DriftOptions options;
+    private readonly TimeSpan loadWait;
     private readonly TimeProvider time;
     private readonly ILogger<DriftMonitor> logger;
     /// <summary>Creates the monitor.</summary>
-    public DriftMonitor(IModelRegistry registry, IModelLineups models, IAggregateStore aggregates, IDriftStore reports, DriftOptions options, TimeProvider time, ILogger<DriftMonitor> logger)
+    public DriftMonitor(IModelRegistry registry, IModelLineups models, IAggregateStore aggregates, IDriftStore reports, DriftOptions options, ServingOptions serving, TimeProvider time, ILogger<DriftMonitor> logger)
     {
+        loadWait = serving.ModelLoadWait;
         this.registry = registry;
         this.models = models;
         this.aggregates = aggregates;
@@ -40,6 +43,8 @@ public sealed partial class DriftMonitor : IGuardrailSignals
     /// <summary>One run: a report per live version; returns them.</summary>
     public async Task<IReadOnlyList<DriftReport>> RunAsync(CancellationToken cancellationToken = default)
     {
+        // Unloaded, every version would be skipped as "not loaded" and the drift guardrail would go quiet.
+        await models.EnsureLoadedAsync(loadWait, time, cancellationToken).ConfigureAwait(false);
         using var span = DarkShipTelemetry.Source.StartActivity("drift.run");
         var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();

@@ -49,8 +49,9 @@ public abstract record PredictOutcome
 /// rows to their queues. Nothing downstream (mirror, log, shadows) can fail or slow the answer.
 /// </summary>
 public sealed partial class PredictionService(
-    ModelCache models,
+    IModelLineups models,
     FeatureReader features,
+    ModelScorer scorer,
     IMirrorPublisher mirror,
     IPredictionLog predictionLog,
     TimeProvider time,
@@ -153,7 +154,7 @@ public sealed partial class PredictionService(
                 var fallbacks = new FeatureFallback[m.Model.FeatureCount];
                 m.Plan.Fill(row.Inline[m], groupRows, now, input, fallbacks);
                 var scores = new float[m.OutputCount];
-                if (TryScore(m, input, scores))
+                if (scorer.Score(m, input, scores).Succeeded)
                 {
                     by.Add(new ScoredBy(m, input, fallbacks, groupRows, scores));
                 }
@@ -276,28 +277,6 @@ public sealed partial class PredictionService(
         var inlineValues = (request.Features ?? new Dictionary<string, object?>())
             .Where(f => f.Value is not null).ToDictionary(f => f.Key, f => f.Value!, StringComparer.Ordinal);
         return new Row(request, entities, scored, inline, inlineValues, assignment);
-    }
-
-    private static bool TryScore(LoadedModel m, float[] input, float[] scores)
-    {
-        try
-        {
-            m.Model.Predict(input, scores);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return false;
-        }
-
-        foreach (var s in scores)
-        {
-            if (!float.IsFinite(s))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static (List<string> Degraded, Dictionary<string, double> Ages, Dictionary<string, MirroredGroup> Groups) Describe(

@@ -47,7 +47,7 @@ public sealed record ReplayReport(
 /// same window aggregate. Where outcomes were posted, both models' metrics on those requests and the
 /// paired loss difference under the candidate's promotion metric.
 /// </summary>
-public sealed class ModelReplay(TrainingSetExporter log, PointInTimeFeatures features, LoadedModel candidate, TimeProvider time)
+public sealed class ModelReplay(TrainingSetExporter log, PointInTimeFeatures features, LoadedModel candidate, ModelScorer scorer)
 {
     /// <summary>Replays the champion's requests of <paramref name="model"/> in [<paramref name="from"/>, <paramref name="to"/>); <paramref name="onRow"/> sees each, in order.</summary>
     public async Task<ReplayReport> RunAsync(string model, DateTimeOffset from, DateTimeOffset to, Func<ReplayedRow, ValueTask>? onRow = null, CancellationToken cancellationToken = default)
@@ -73,20 +73,9 @@ public sealed class ModelReplay(TrainingSetExporter log, PointInTimeFeatures fea
             }
 
             var scores = new float[candidate.OutputCount];
-            var started = time.GetTimestamp();
-            var failed = false;
-            try
-            {
-                candidate.Model.Predict(row.Input, scores);
-                failed = Array.Exists(scores, s => !float.IsFinite(s));
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                failed = true;
-            }
-
-            var latencyMs = time.GetElapsedTime(started).TotalMilliseconds;
-            if (failed)
+            var scored = scorer.Score(candidate, row.Input, scores);
+            var latencyMs = scored.Milliseconds;
+            if (!scored.Succeeded)
             {
                 observation[0] = new Observation(requests, ScoringOutcome.Error, latencyMs);
                 scores = [];

@@ -49,6 +49,7 @@ public sealed record ShadowBatchResult(int Events, int DeadLettered, int ShadowS
 /// </summary>
 public sealed partial class ShadowScorer(
     IModelLineups models,
+    ModelScorer scorer,
     IFeatureStore features,
     IBatchSink<PredictionLogEntry> predictionLog,
     IAggregateStore aggregates,
@@ -67,6 +68,9 @@ public sealed partial class ShadowScorer(
     /// <summary>Scores one batch, all from <paramref name="partition"/>, in sequence order.</summary>
     public async Task<ShadowBatchResult> ScoreAsync(string partition, IReadOnlyList<MirroredMessage> batch, CancellationToken cancellationToken = default)
     {
+        // A fresh instance has not read the registry yet: scoring now would consume the batch without its
+        // shadows, and the host would checkpoint past it. Fail instead, so the host delivers it again.
+        await models.EnsureLoadedAsync(serving.ModelLoadWait, time, cancellationToken).ConfigureAwait(false);
         using var span = DarkShipTelemetry.Source.StartActivity("shadow.batch");
         span?.SetTag("partition", partition);
         span?.SetTag("events", batch.Count);
@@ -119,8 +123,7 @@ public sealed partial class ShadowScorer(
                 }
                 else if (observation.Outcome is ScoringOutcome.Error or ScoringOutcome.TimedOut)
                 {
-                    failed++;
-                    LogShadowFailed(logger, shadow.Version.Name, shadow.Version.Version, observation.Outcome, e.PredictionId);
+                    failed++; // logged by the scorer, at most once a minute per version
                 }
             }
         }
@@ -254,27 +257,15 @@ public sealed partial class ShadowScorer(
         var input = new float[plan.Features.Length];
         var fallbacks = new FeatureFallback[plan.Features.Length];
         plan.Fill(inline, rows, e.Timestamp, input, fallbacks);
+        // The model is judged on its own time (an as-of read that was slow is the store's, not the model's),
+        // and the budget holds even for a model that never returns.
         var scores = new float[shadow.OutputCount];
-        var scoring = time.GetTimestamp();
-        try
+        var result = await scorer.ScoreWithinAsync(shadow, input, scores, TimeSpan.FromMilliseconds(options.ModelBudgetMilliseconds), cancellationToken).ConfigureAwait(false);
+        var latencyMs = result.Milliseconds;
+        if (!result.Succeeded)
         {
-            shadow.Model.Predict(input, scores);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            return (new Observation(sequence, ScoringOutcome.Error, time.GetElapsedTime(scoring).TotalMilliseconds), null);
-        }
-
-        // The model is judged on its own time: an as-of read that was slow is the store's, not the model's.
-        var latencyMs = time.GetElapsedTime(scoring).TotalMilliseconds;
-        if (Array.Exists(scores, s => !float.IsFinite(s)))
-        {
-            return (new Observation(sequence, ScoringOutcome.Error, latencyMs), null);
-        }
-
-        if (latencyMs > options.ModelBudgetMilliseconds)
-        {
-            return (new Observation(sequence, ScoringOutcome.TimedOut, latencyMs), null);
+            var outcome = result.Status is ScoreStatus.TimedOut or ScoreStatus.Stuck ? ScoringOutcome.TimedOut : ScoringOutcome.Error;
+            return (new Observation(sequence, outcome, latencyMs), null);
         }
 
         var named = new KeyValuePair<string, float>[input.Length];
@@ -331,9 +322,6 @@ public sealed partial class ShadowScorer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mirror event {Partition}/{Sequence} went to the dead letters: {Reason}")]
     private static partial void LogDeadLetter(ILogger logger, string partition, long sequence, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Shadow {Model} version {Version}: {Outcome} on prediction {PredictionId}; counted against it and skipped")]
-    private static partial void LogShadowFailed(ILogger logger, string model, string version, ScoringOutcome outcome, string predictionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shadow {Model} version {Version}: group '{Group}' could not be read as of the prediction ({Reason}); the request is skipped for it")]
     private static partial void LogFeaturesUnavailable(ILogger logger, string model, string version, string group, string reason);

@@ -5,19 +5,21 @@ namespace DarkShip.Storage.Adapters;
 
 /// <summary>
 /// The registry in the <c>Models</c> table: PK = model name, RK = version, one row per version.
-/// Every change also touches the revision row (PK <c>~</c>, RK <c>revision</c>), whose ETag is the
-/// registry's revision: the serving path polls that one row and reads the rest only when it moved.
-/// Changes to version rows go through <c>If-Match</c> in one transaction (a model's rows share its
-/// partition), so a promotion that moves two versions is all or nothing, and of two concurrent changes
-/// one wins. A model's promotion rules are the row RK = <c>~rules</c>, one property per rule.
+/// Each model's partition also holds its revision row (RK <c>~revision</c>), rewritten in the same
+/// transaction as every change to the model's versions or rules, so a change and its revision are
+/// committed together or not at all: no committed promotion or rollback can stay invisible to serving.
+/// The registry's revision is the set of those rows' ETags; the serving path polls just those rows
+/// and reads the rest only when one moved. Changes to version rows go through <c>If-Match</c> in that
+/// one transaction, so a promotion that moves two versions is all or nothing, and of two concurrent
+/// changes one wins. A model's promotion rules are the row RK = <c>~rules</c>, one property per rule.
 /// </summary>
 public sealed class TableModelRegistry(TableClient table) : IModelRegistry
 {
     /// <summary>The registry table's name.</summary>
     public const string TableName = "Models";
 
-    private const string RevisionPartition = "~";
-    private const string RevisionRow = "revision";
+    /// <summary>The row key of a model's revision row (<c>~</c> sorts after every version label).</summary>
+    public const string RevisionRow = "~revision";
 
     /// <summary>The row key of a model's promotion rules (<c>~</c> sorts after every version label).</summary>
     public const string RulesRow = "~rules";
@@ -28,8 +30,23 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
     /// <inheritdoc />
     public async Task<RegistrySnapshot?> ReadIfChangedAsync(string? knownRevision, CancellationToken cancellationToken = default)
     {
-        var marker = await table.GetEntityAsync(RevisionPartition, RevisionRow, ["ChangedAt"], cancellationToken).ConfigureAwait(false);
-        var revision = marker?.ETag.ToString() ?? "none";
+        string revision;
+        try
+        {
+            var marks = new List<string>();
+            await foreach (var row in table.QueryAsync(ODataFilter.Create($"RowKey eq {RevisionRow}"), ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                marks.Add(row.PartitionKey + "=" + row.ETag);
+            }
+
+            marks.Sort(StringComparer.Ordinal);
+            revision = marks.Count == 0 ? "none" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", marks))));
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            revision = "none"; // no table yet: an empty registry
+        }
+
         if (revision == knownRevision)
         {
             return null;
@@ -39,13 +56,13 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
         var rules = new Dictionary<string, PromotionRules>(StringComparer.Ordinal);
         try
         {
-            await foreach (var row in table.QueryAsync(ODataFilter.Create($"PartitionKey ne {RevisionPartition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync(null, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 if (row.RowKey == RulesRow)
                 {
                     rules[row.PartitionKey] = ToRules(row);
                 }
-                else
+                else if (row.RowKey != RevisionRow && !row.RowKey.StartsWith('~'))
                 {
                     versions.Add(ToVersion(row));
                 }
@@ -62,14 +79,8 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
     /// <inheritdoc />
     public async Task<bool> TryAddAsync(ModelVersion version, CancellationToken cancellationToken = default)
     {
-        var result = await table.AddEntityAsync(ToEntity(version), cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return false;
-        }
-
-        await BumpRevisionAsync(cancellationToken).ConfigureAwait(false);
-        return true;
+        var result = await table.SubmitTransactionAsync([TableTransactionAction.Add(ToEntity(version)), Revision(version.Name)], cancellationToken).ConfigureAwait(false);
+        return result.Succeeded || (result.FailedStatus is 409 ? false : throw Failed(result));
     }
 
     /// <inheritdoc />
@@ -80,16 +91,15 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
             throw new ArgumentException("An update needs the ETag each version was read with.", nameof(versions));
         }
 
-        var result = await table.SubmitTransactionAsync(
-            [.. versions.Select(v => TableTransactionAction.Update(ToEntity(v), new Azure.ETag(v.ETag!), TableUpdateMode.Replace))],
-            cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
+        if (versions.Select(v => v.Name).Distinct(StringComparer.Ordinal).Count() != 1)
         {
-            return result.FailedStatus is 412 or 404 ? false : throw new Azure.RequestFailedException(result.FailedStatus, $"The registry transaction failed: {result.ErrorCode} {result.ErrorMessage}");
+            throw new ArgumentException("An update changes the versions of one model.", nameof(versions));
         }
 
-        await BumpRevisionAsync(cancellationToken).ConfigureAwait(false);
-        return true;
+        var result = await table.SubmitTransactionAsync(
+            [.. versions.Select(v => TableTransactionAction.Update(ToEntity(v), new Azure.ETag(v.ETag!), TableUpdateMode.Replace)), Revision(versions[0].Name)],
+            cancellationToken).ConfigureAwait(false);
+        return result.Succeeded || (result.FailedStatus is 412 or 404 ? false : throw Failed(result));
     }
 
     /// <inheritdoc />
@@ -101,20 +111,17 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
             entity[name] = value;
         }
 
-        var result = rules.ETag is null
-            ? await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false)
-            : await table.UpdateEntityAsync(entity, new Azure.ETag(rules.ETag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return false;
-        }
-
-        await BumpRevisionAsync(cancellationToken).ConfigureAwait(false);
-        return true;
+        var write = rules.ETag is null ? TableTransactionAction.Add(entity) : TableTransactionAction.Update(entity, new Azure.ETag(rules.ETag), TableUpdateMode.Replace);
+        var result = await table.SubmitTransactionAsync([write, Revision(model)], cancellationToken).ConfigureAwait(false);
+        return result.Succeeded || (result.FailedStatus is 409 or 412 or 404 ? false : throw Failed(result));
     }
 
-    private Task BumpRevisionAsync(CancellationToken cancellationToken) =>
-        table.UpsertEntityAsync(new TableEntity(RevisionPartition, RevisionRow) { ["ChangedAt"] = Guid.NewGuid().ToString("N") }, TableUpdateMode.Replace, cancellationToken);
+    /// <summary>The model's revision row, rewritten by every transaction that changes the model.</summary>
+    private static TableTransactionAction Revision(string model) =>
+        TableTransactionAction.Upsert(new TableEntity(model, RevisionRow) { ["ChangedAt"] = Guid.NewGuid().ToString("N") }, TableUpdateMode.Replace);
+
+    private static Azure.RequestFailedException Failed(TableTransactionResult result) =>
+        new(result.FailedStatus, $"The registry transaction failed: {result.ErrorCode} {result.ErrorMessage}");
 
     private static TableEntity ToEntity(ModelVersion v) => new(v.Name, v.Version)
     {

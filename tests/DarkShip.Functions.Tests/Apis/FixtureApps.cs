@@ -28,6 +28,6 @@ internal static class FixtureApps
             var modelSha = registry.UploadAsync("m", modelBytes).Result;
             var manifestSha = registry.UploadAsync("j", Encoding.UTF8.GetBytes(manifest.ToJsonString())).Result;
             Assert.True(registry.TryAddAsync(new ModelVersion(name, version, ModelStage.Champion, 100, "m", modelSha, "j", manifestSha, DateTimeOffset.UnixEpoch)).Result);
-            services.AddSingleton(Stores.InMemory(new InMemoryFeatureStore(), registry));
+            services.AddInMemoryStores(new InMemoryFeatureStore(), registry).AddDiscardingMirror();
         }));
 }

@@ -14,7 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DarkShip.Functions.Tests.Apis;
 
 /// <summary><c>POST /api/outcomes</c> through the handler, joined to predictions the handler made and logged.</summary>
-public sealed class OutcomesApiTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class OutcomesApiTests(InMemoryHandler factory) : IClassFixture<InMemoryHandler>
 {
     [Fact]
     public async Task An_outcome_joins_its_prediction_a_repeat_is_a_duplicate_and_an_unknown_id_is_reported_back()

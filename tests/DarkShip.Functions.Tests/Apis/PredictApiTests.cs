@@ -14,7 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DarkShip.Functions.Tests.Apis;
 
-public sealed class PredictApiTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class PredictApiTests(InMemoryHandler factory) : IClassFixture<InMemoryHandler>
 {
     [Fact]
     public async Task Readiness_Answers200()

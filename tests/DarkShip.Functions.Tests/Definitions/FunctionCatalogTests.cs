@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DarkShip.Functions.Tests.Definitions;
 
-public sealed class FunctionCatalogTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class FunctionCatalogTests(InMemoryHandler factory) : IClassFixture<InMemoryHandler>
 {
     [Fact]
     public void Catalog_HasTheSixFunctionsWithTheirTriggers()

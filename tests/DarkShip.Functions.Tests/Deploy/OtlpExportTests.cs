@@ -44,7 +44,11 @@ public sealed class OtlpExportTests
 
         var app = HandlerApp.Build(
             [$"--{OtlpExport.EndpointSetting}=http://127.0.0.1:{port}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"],
-            b => b.WebHost.UseUrls("http://127.0.0.1:0"));
+            b =>
+            {
+                b.WebHost.UseUrls("http://127.0.0.1:0");
+                b.Services.AddInMemoryStores(new InMemoryFeatureStore(), new InMemoryModelRegistry()).AddDiscardingMirror();
+            });
         await app.StartAsync();
         using (var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) })
         {

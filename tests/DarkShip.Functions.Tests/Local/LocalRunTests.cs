@@ -4,21 +4,23 @@ using System.Text;
 using System.Text.Json;
 using DarkShip.Functions.Cli;
 using DarkShip.Functions.Local;
+using DarkShip.Serving.Features;
 
 namespace DarkShip.Functions.Tests.Local;
 
 /// <summary>The whole local system in one process: front door, real handler, hub consumer and timers.</summary>
 public sealed class LocalRunTests : IAsyncLifetime
 {
+    private readonly InMemoryMonitoringStore monitoring = new();
     private LocalRun? run;
     private HttpClient? client;
 
     public async Task InitializeAsync()
     {
-        // Without a storage account the handler serves from empty in-memory stores (the Azurite-backed run is in the integration tests).
+        // The handler over empty in-memory stores, with the real local mirror hub (the Azurite-backed run is in the integration tests).
         var sample = LocalSettings.Load(Path.Combine(TestPaths.RepoRoot, "local.settings.sample.json"));
-        var settings = new LocalSettings(sample.Values.Where(v => v.Key != "AzureWebJobsStorage").ToDictionary());
-        run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), settings, CancellationToken.None);
+        run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), sample, CancellationToken.None,
+            services => services.AddInMemoryStores(new InMemoryFeatureStore(), new InMemoryModelRegistry(), monitoring));
         client = new HttpClient { BaseAddress = new Uri(run.Url) };
     }
 
@@ -48,7 +50,7 @@ public sealed class LocalRunTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MirrorHub_EventsSentOverRest_AreDeliveredToShadowScoreAndCheckpointed()
+    public async Task MirrorHub_EventsSentOverRest_AreDeliveredToShadowScore_AndItsDeadLetters_AndCheckpointed()
     {
         var batch = JsonSerializer.Serialize(Enumerable.Range(0, 20).Select(i => new
         {
@@ -61,12 +63,22 @@ public sealed class LocalRunTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         using var drained = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (run!.Triggers.Hub!.Backlog > 0)
+        while (monitoring.DeadLetters.Count < 20 || run!.Triggers.Hub!.Backlog > 0)
         {
             await Task.Delay(10, drained.Token);
         }
 
-        Assert.Equal(0, run.Triggers.Hub.Backlog);
+        // Not mirror events: ShadowScore received every one (each partition in sequence order) and dead-lettered it with its reason.
+        var letters = monitoring.DeadLetters.OrderBy(d => d.Body, StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            Enumerable.Range(0, 20).Select(i => JsonSerializer.Serialize(new { predictionId = $"p{i}" })).Order(StringComparer.Ordinal),
+            letters.Select(d => d.Body));
+        Assert.All(letters, d => Assert.Equal("mirror/shadow", d.Source));
+        Assert.All(letters, d => Assert.False(string.IsNullOrWhiteSpace(d.Reason)));
+        foreach (var partition in monitoring.DeadLetters.GroupBy(d => d.Partition))
+        {
+            Assert.Equal(partition.Select(d => d.SequenceNumber).Order(), partition.Select(d => d.SequenceNumber)); // delivered in order
+        }
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
 using DarkShip.Serving.Registry;
 using DarkShip.Serving.Replay;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DarkShip.Serving.Tests.Export;
 
@@ -99,7 +100,7 @@ public sealed class ModelReplayTests
     }
 
     private ModelReplay Replay(LoadedModel candidate) =>
-        new(new TrainingSetExporter(new ListScanner(log), outcomes), new PointInTimeFeatures(new InMemoryFeatureStore(), new Served(champion.Manifest), candidate.Plan), candidate, TimeProvider.System);
+        new(new TrainingSetExporter(new ListScanner(log), outcomes), new PointInTimeFeatures(new InMemoryFeatureStore(), new Served(champion.Manifest), candidate.Plan), candidate, new ModelScorer(TimeProvider.System, NullLogger<ModelScorer>.Instance));
 
     private static LoadedModel Load(string folder, string version)
     {

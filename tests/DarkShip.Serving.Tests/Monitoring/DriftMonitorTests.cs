@@ -20,7 +20,7 @@ public sealed class DriftMonitorTests
     private readonly Random random = new(7);
 
     public DriftMonitorTests() =>
-        monitor = new DriftMonitor(harness.Registry, harness.Cache, aggregates, reports, options, harness.Time, NullLogger<DriftMonitor>.Instance);
+        monitor = new DriftMonitor(harness.Registry, harness.Cache, aggregates, reports, options, harness.Options, harness.Time, NullLogger<DriftMonitor>.Instance);
 
     [Fact]
     public async Task A_shifted_feature_and_a_missing_group_alert_while_undrifted_features_stay_ok()

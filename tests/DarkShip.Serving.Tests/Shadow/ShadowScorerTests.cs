@@ -23,7 +23,7 @@ public class ShadowScorerTests
     private readonly ShadowOptions options = new();
 
     private ShadowScorer Scorer(IModelLineups? lineups = null, IFeatureStore? features = null) =>
-        new(lineups ?? harness.Cache, features ?? harness.Store, log, monitoring, monitoring, harness.Options, options, harness.Time, NullLogger<ShadowScorer>.Instance);
+        new(lineups ?? harness.Cache, harness.Scorer, features ?? harness.Store, log, monitoring, monitoring, harness.Options, options, harness.Time, NullLogger<ShadowScorer>.Instance);
 
     /// <summary>Champion 1 (the demo model) and the demo challenger as version 2 in the shadow at <paramref name="share"/>.</summary>
     private async Task LineupAsync(double share)
@@ -120,6 +120,50 @@ public class ShadowScorerTests
         Assert.Equal((10L, 0L), ((await WindowAsync("5")).TimedOut, (await WindowAsync("5")).Scored));
         Assert.Equal((10L, 0L, 0L), ((await WindowAsync("2")).Scored, (await WindowAsync("2")).Errors, (await WindowAsync("2")).TimedOut));
         Assert.Equal(10L, (await WindowAsync("1")).Scored); // the champion's record is untouched
+    }
+
+    [Fact]
+    public async Task FreshInstance_BeforeTheFirstRegistryRead_FailsTheBatch_SoTheHostDeliversItAgain()
+    {
+        await LineupAsync(100);
+        var batch = await TrafficAsync(5);
+        var fresh = new ServingHarness(options: new ServingOptions { ModelLoadWaitSeconds = 0 }); // same events, an instance whose cache has not loaded
+        var scorer = new ShadowScorer(fresh.Cache, fresh.Scorer, harness.Store, log, monitoring, monitoring, fresh.Options, options, fresh.Time, NullLogger<ShadowScorer>.Instance);
+
+        await Assert.ThrowsAsync<ModelsNotReadyException>(() => scorer.ScoreAsync("0", batch));
+
+        Assert.Empty(log.Entries);
+        Assert.Empty(await monitoring.ReadAsync("fraud", "2", null, DateTimeOffset.MinValue));
+    }
+
+    [Fact]
+    public async Task AShadowThatNeverReturns_IsTimedOutAtItsBudget_NotCalledAgainWhileStuck_AndTheOthersScore()
+    {
+        await LineupAsync(100);
+        var batch = await TrafficAsync(4);
+        var lineup = harness.Cache.Find("fraud")!;
+        var healthy = lineup.Shadows[0];
+        using var release = new ManualResetEventSlim();
+        var hung = new HangingModel(healthy.Model, release);
+        var lineups = new FixedLineups(lineup with
+        {
+            Shadows = [healthy with { Version = healthy.Version with { Version = "3" }, Model = hung }, healthy],
+        });
+
+        var scoring = Scorer(lineups).ScoreAsync("0", batch);
+        for (var i = 0; i < 2000 && !scoring.IsCompleted; i++)
+        {
+            harness.Time.Advance(TimeSpan.FromMilliseconds(10)); // the budget runs on the (fake) clock, whatever the model does
+            await Task.Delay(1);
+        }
+
+        Assert.True(scoring.IsCompleted, "the batch waited for a model that never returns");
+        var result = await scoring;
+        Assert.Equal((4, 4), (result.ShadowScored, result.ShadowFailed));
+        Assert.Equal((4L, 0L), ((await WindowAsync("3")).TimedOut, (await WindowAsync("3")).Scored));
+        Assert.Equal(4L, (await WindowAsync("2")).Scored);
+        Assert.Equal(1, hung.Calls); // stuck after the first call: not called again until it returns
+        release.Set();
     }
 
     [Fact]
@@ -234,6 +278,31 @@ public class ShadowScorerTests
     private sealed class FixedLineups(ModelLineup lineup) : IModelLineups
     {
         public ModelLineup? Find(string name) => name == lineup.Name ? lineup : null;
+
+        public Task<bool> WaitUntilLoadedAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) => Task.FromResult(true);
+    }
+
+    /// <summary>A model whose Predict blocks until released.</summary>
+    private sealed class HangingModel(IModel inner, ManualResetEventSlim release) : IModel
+    {
+        private int calls;
+
+        public int Calls => Volatile.Read(ref calls);
+
+        public int FeatureCount => inner.FeatureCount;
+
+        public IReadOnlyList<string> FeatureNames => inner.FeatureNames;
+
+        public int GetOutputCount(OutputKind kind) => inner.GetOutputCount(kind);
+
+        public void Predict(ReadOnlySpan<float> features, Span<float> output, OutputKind kind = OutputKind.Transformed)
+        {
+            Interlocked.Increment(ref calls);
+            release.Wait();
+            inner.Predict(features, output, kind);
+        }
+
+        public void PredictBatch(ReadOnlySpan<float> rows, Span<float> output, OutputKind kind = OutputKind.Transformed) => throw new NotSupportedException();
     }
 
     /// <summary>A model that throws, answers NaN, or takes 200 ms of the fake clock per row.</summary>

@@ -36,6 +36,45 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task TryUpdate_ConnectionLostRightAfterTheTransaction_TheChangeAndItsRevisionAreCommittedTogether()
+    {
+        var name = "m" + Guid.NewGuid().ToString("N")[..20];
+        var cut = new CutAfterFirstBatch();
+        var options = new StorageClientOptions();
+        options.Retry.MaxRetries = 0;
+        options.AddPolicy(cut, Azure.Core.HttpPipelinePosition.PerRetry);
+        var registry = new TableModelRegistry(new TableClient(azurite.Endpoints, name, options: options));
+        await registry.EnsureCreatedAsync();
+        await registry.TryAddAsync(Version("1", ModelStage.Champion));
+        var before = (await registry.ReadIfChangedAsync(null))!;
+        cut.Arm();
+
+        var rolledBack = await registry.TryUpdateAsync([before.Versions[0] with { Stage = ModelStage.RolledBack }]); // nothing may follow the transaction
+
+        cut.Disarm();
+        Assert.True(rolledBack);
+        var after = await new TableModelRegistry(new TableClient(azurite.Endpoints, name)).ReadIfChangedAsync(before.Revision);
+        Assert.NotNull(after); // the poll sees the move
+        Assert.Equal(ModelStage.RolledBack, Assert.Single(after.Versions).Stage);
+    }
+
+    [Fact]
+    public async Task ReadIfChanged_EachModelsChangesMoveTheRevision_RulesToo()
+    {
+        var registry = await NewRegistryAsync();
+        await registry.TryAddAsync(Version("1", ModelStage.Champion));
+        await registry.TryAddAsync(Version("1", ModelStage.Champion) with { Name = "eta" });
+        var first = (await registry.ReadIfChangedAsync(null))!;
+
+        Assert.True(await registry.TrySetRulesAsync("eta", PromotionRules.Default));
+        var second = await registry.ReadIfChangedAsync(first.Revision);
+
+        Assert.NotNull(second);
+        Assert.Equal(2, second.Versions.Count);
+        Assert.Null(await registry.ReadIfChangedAsync(second.Revision));
+    }
+
+    [Fact]
     public async Task TryUpdate_TwoChangesFromTheSameRead_ExactlyOneWins()
     {
         var registry = await NewRegistryAsync();
@@ -99,5 +138,31 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    /// <summary>Once armed, lets one $batch through and then fails every request, as a connection lost right after a commit would.</summary>
+    private sealed class CutAfterFirstBatch : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        private volatile int state; // 0 off, 1 armed, 2 cut
+
+        public void Arm() => state = 1;
+
+        public void Disarm() => state = 0;
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message)
+        {
+            if (state == 2)
+            {
+                throw new Azure.RequestFailedException("connection lost (injected)");
+            }
+        }
+
+        public override void OnReceivedResponse(Azure.Core.HttpMessage message)
+        {
+            if (state == 1 && message.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal))
+            {
+                state = 2;
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 
-namespace DarkShip.Serving.Registry;
+using DarkShip.Serving.Registry;
+
+namespace DarkShip.Testing;
 
 /// <summary>A registry and artifact store in process memory, with the same ETag semantics as the table adapter. For tests and benchmarks.</summary>
 public sealed class InMemoryModelRegistry : IModelRegistry, IModelArtifactStore

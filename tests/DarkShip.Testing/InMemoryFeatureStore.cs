@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 
-namespace DarkShip.Serving.Features;
+using DarkShip.Serving.Features;
+
+namespace DarkShip.Testing;
 
 /// <summary>
 /// A feature store in process memory with the same semantics as the table adapter (latest row,

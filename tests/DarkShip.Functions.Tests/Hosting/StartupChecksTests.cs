@@ -1,0 +1,48 @@
+using DarkShip.Functions.Hosting;
+using Microsoft.AspNetCore.Hosting;
+
+namespace DarkShip.Functions.Tests.Hosting;
+
+public sealed class StartupChecksTests
+{
+    [Fact]
+    public async Task Start_WithoutAStorageAccount_RefusesNamingTheSetting()
+    {
+        await using var app = HandlerApp.Build(["--MirrorHub:fullyQualifiedNamespace=127.0.0.1:1"], b => b.WebHost.UseUrls("http://127.0.0.1:0"));
+
+        var e = await Assert.ThrowsAsync<MissingSettingException>(() => app.StartAsync());
+
+        Assert.Equal("AzureWebJobsStorage", e.Setting);
+        Assert.Contains("'AzureWebJobsStorage'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WithoutTheMirrorNamespace_RefusesNamingTheSetting()
+    {
+        await using var app = HandlerApp.Build(["--AzureWebJobsStorage=UseDevelopmentStorage=true"], b => b.WebHost.UseUrls("http://127.0.0.1:0"));
+
+        var e = await Assert.ThrowsAsync<MissingSettingException>(() => app.StartAsync());
+
+        Assert.Equal("MirrorHub__fullyQualifiedNamespace", e.Setting);
+    }
+
+    [Fact]
+    public async Task Serve_Misconfigured_ExitsWith2AndTheSettingOnStandardError()
+    {
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var code = await DarkShip.Functions.Cli.ServeCommand.RunAsync(["--urls=http://127.0.0.1:0"], CancellationToken.None);
+
+            Assert.Equal(2, code);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Contains("serve: not started: The app setting '", error.ToString(), StringComparison.Ordinal); // (other tests may write to the console meanwhile)
+    }
+}
