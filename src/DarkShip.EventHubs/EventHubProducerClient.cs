@@ -10,6 +10,13 @@ namespace DarkShip.EventHubs;
 /// <summary>One event to send: its body, and the key that keeps related events in one partition.</summary>
 public readonly record struct OutgoingEvent(string Body, string? PartitionKey);
 
+/// <summary>What became of the events of one <see cref="EventHubProducerClient.SendAsync"/>.</summary>
+/// <param name="Sent">Events the hub took.</param>
+/// <param name="Refused">Events the hub refused (or that exceed the request size): sending them again cannot help.</param>
+/// <param name="Failed">Events not sent because the hub failed or could not be reached after the retries.</param>
+/// <param name="Error">The first error.</param>
+public readonly record struct SendResult(int Sent, int Refused, int Failed, Exception? Error);
+
 /// <summary>Options of an <see cref="EventHubProducerClient"/>.</summary>
 public sealed class EventHubProducerClientOptions : ClientOptions
 {
@@ -82,15 +89,22 @@ public sealed class EventHubProducerClient
         return local ? new Uri($"http://{host}/eventhubs/") : new Uri($"https://{host}/");
     }
 
-    /// <summary>Sends <paramref name="events"/> in as few requests as the size limit allows.</summary>
-    /// <exception cref="RequestFailedException">The hub refused a request (after retries).</exception>
-    public async Task SendAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends <paramref name="events"/> in order, in as few requests as the size limit allows. Each request
+    /// is sent once through the pipeline (whose retry policy is the only one), so the events of a request
+    /// the hub took are never sent again. A request the hub refuses as bad (400, 413) is narrowed to the
+    /// events at fault by sending them one by one; once the hub fails or cannot be reached, the rest of the
+    /// events are not tried and count as failed.
+    /// </summary>
+    public async Task<SendResult> SendAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken = default)
     {
         var body = new ArrayBufferWriter<byte>(16 * 1024);
         var item = new ArrayBufferWriter<byte>(2 * 1024);
-        var count = 0;
-        foreach (var e in events)
+        var pending = new List<int>();
+        var result = new SendResult(0, 0, 0, null);
+        for (var index = 0; index < events.Count; index++)
         {
+            var e = events[index];
             item.ResetWrittenCount();
             using (var w = new Utf8JsonWriter(item))
             {
@@ -106,21 +120,69 @@ public sealed class EventHubProducerClient
                 w.WriteEndObject();
             }
 
-            if (count > 0 && body.WrittenCount + item.WrittenCount + 2 > maxRequestBytes)
+            if (item.WrittenCount + 2 > maxRequestBytes)
             {
-                await PostAsync(body, cancellationToken).ConfigureAwait(false);
-                body.ResetWrittenCount();
-                count = 0;
+                result = Add(result, new SendResult(0, 1, 0, new RequestFailedException(413, $"An event of {item.WrittenCount} bytes exceeds the {maxRequestBytes}-byte request limit of hub '{Hub}'.")));
+                continue;
             }
 
-            body.Write(count == 0 ? "["u8 : ","u8);
+            if (pending.Count > 0 && body.WrittenCount + item.WrittenCount + 2 > maxRequestBytes)
+            {
+                result = Add(result, await PostPartAsync(body, pending, events, cancellationToken).ConfigureAwait(false));
+                if (result.Failed > 0)
+                {
+                    return result with { Failed = result.Failed + events.Count - index };
+                }
+
+                body.ResetWrittenCount();
+                pending.Clear();
+            }
+
+            body.Write(pending.Count == 0 ? "["u8 : ","u8);
             body.Write(item.WrittenSpan);
-            count++;
+            pending.Add(index);
         }
 
-        if (count > 0)
+        if (pending.Count > 0)
+        {
+            result = Add(result, await PostPartAsync(body, pending, events, cancellationToken).ConfigureAwait(false));
+        }
+
+        return result;
+    }
+
+    private static SendResult Add(SendResult a, SendResult b) => new(a.Sent + b.Sent, a.Refused + b.Refused, a.Failed + b.Failed, a.Error ?? b.Error);
+
+    /// <summary>One request; refused as bad, its events are sent one by one to find those at fault.</summary>
+    private async Task<SendResult> PostPartAsync(ArrayBufferWriter<byte> body, List<int> indexes, IReadOnlyList<OutgoingEvent> events, CancellationToken cancellationToken)
+    {
+        try
         {
             await PostAsync(body, cancellationToken).ConfigureAwait(false);
+            return new SendResult(indexes.Count, 0, 0, null);
+        }
+        catch (RequestFailedException e) when (e.Status is 400 or 413)
+        {
+            if (indexes.Count == 1)
+            {
+                return new SendResult(0, 1, 0, e);
+            }
+
+            var result = new SendResult(0, 0, 0, e);
+            foreach (var index in indexes)
+            {
+                result = Add(result, await SendAsync([events[index]], cancellationToken).ConfigureAwait(false));
+                if (result.Failed > 0)
+                {
+                    return result with { Failed = result.Failed + indexes.Count - 1 - indexes.IndexOf(index) };
+                }
+            }
+
+            return result;
+        }
+        catch (Exception e) when (e is RequestFailedException or IOException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return new SendResult(0, 0, indexes.Count, e);
         }
     }
 

@@ -8,7 +8,7 @@ namespace DarkShip.EventHubs;
 public sealed class EventHubsMirrorSink(EventHubProducerClient producer) : IBatchSink<MirrorEvent>
 {
     /// <inheritdoc />
-    public Task WriteAsync(IReadOnlyList<MirrorEvent> batch, CancellationToken cancellationToken)
+    public async Task<BatchDelivery> WriteAsync(IReadOnlyList<MirrorEvent> batch, CancellationToken cancellationToken)
     {
         var events = new OutgoingEvent[batch.Count];
         for (var i = 0; i < batch.Count; i++)
@@ -16,6 +16,7 @@ public sealed class EventHubsMirrorSink(EventHubProducerClient producer) : IBatc
             events[i] = new OutgoingEvent(Encoding.UTF8.GetString(MirrorEventJson.Serialize(batch[i])), batch[i].PartitionKey);
         }
 
-        return producer.SendAsync(events, cancellationToken);
+        var sent = await producer.SendAsync(events, cancellationToken).ConfigureAwait(false);
+        return new BatchDelivery(sent.Sent, sent.Refused, sent.Failed, sent.Error);
     }
 }

@@ -61,14 +61,66 @@ public sealed class EventHubProducerClientTests
     }
 
     [Fact]
-    public async Task Send_Refused_ThrowsWithTheStatus()
+    public async Task Send_Unauthorised_CountsTheEventsAsFailedWithTheStatus()
     {
         var transport = new FakeTransport(new FakeResponse(401, "no"));
 
-        var e = await Assert.ThrowsAsync<RequestFailedException>(() => Client(transport, new RecordingCredential()).SendAsync([new OutgoingEvent("x", null)]));
+        var result = await Client(transport, new RecordingCredential()).SendAsync([new OutgoingEvent("x", null), new OutgoingEvent("y", null)]);
 
-        Assert.Equal(401, e.Status);
+        Assert.Equal((0, 0, 2), (result.Sent, result.Refused, result.Failed));
+        Assert.Equal(401, Assert.IsType<RequestFailedException>(result.Error).Status);
     }
+
+    [Fact]
+    public async Task Send_RequestRefusedAsBad_IsNarrowedToTheEventAtFault()
+    {
+        // The batch is refused (400); sent one by one, only the second event is refused again.
+        var transport = new FakeTransport(new FakeResponse(400, "bad"), new FakeResponse(201), new FakeResponse(413, "too big"), new FakeResponse(201));
+
+        var result = await Client(transport, new RecordingCredential()).SendAsync([new OutgoingEvent("a", null), new OutgoingEvent("b", null), new OutgoingEvent("c", null)]);
+
+        Assert.Equal((2, 1, 0), (result.Sent, result.Refused, result.Failed));
+    }
+
+    [Fact]
+    public async Task Send_AnEventLargerThanARequest_IsRefusedWithoutSending_TheOthersGo()
+    {
+        var transport = new FakeTransport(new FakeResponse(201));
+
+        var result = await Client(transport, new RecordingCredential(), maxBytes: 1024).SendAsync([new OutgoingEvent("small", null), new OutgoingEvent(new string('x', 2000), null)]);
+
+        Assert.Equal((1, 1, 0), (result.Sent, result.Refused, result.Failed));
+        Assert.Single(transport.Requests);
+    }
+
+    [Fact]
+    public async Task MirrorQueue_SecondRequestFailsEveryTry_TheFirstIsNeverSentAgain_AndTheRestIsCountedLost()
+    {
+        // Three requests' worth of events; the hub takes the first and fails the second on all four tries of the pipeline.
+        var transport = new FakeTransport([new FakeResponse(201), .. Enumerable.Range(0, 4).Select(_ => new FakeResponse(503, "busy")), .. Enumerable.Range(0, 4).Select(_ => new FakeResponse(201))]);
+        var producer = new EventHubProducerClient(new Uri("https://ns1.servicebus.windows.net/"), "mirror", new RecordingCredential(),
+            new EventHubProducerClientOptions { Transport = transport, MaxRequestBytes = 64 * 1024, Retry = { MaxRetries = 3, Delay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(2) } });
+        var queue = new DarkShip.Serving.Batching.BatchingQueue<MirrorEvent>("mirror", new EventHubsMirrorSink(producer), new DarkShip.Serving.Batching.BatchingOptions { MaxBatchSize = 500 },
+            TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var events = Enumerable.Range(0, 300).Select(i => Event($"p{i:D5}", new string('x', 400))).ToList();
+        foreach (var e in events)
+        {
+            queue.TryEnqueue(e);
+        }
+
+        queue.Start();
+        await queue.StopAsync(TimeSpan.FromSeconds(30));
+
+        var taken = transport.Requests.Take(1).SelectMany(r => JsonDocument.Parse(r.Body!).RootElement.EnumerateArray()).Count();
+        var posted = transport.Requests.SelectMany(r => JsonDocument.Parse(r.Body!).RootElement.EnumerateArray().Select(e => e.GetProperty("Body").GetString())).ToList();
+        Assert.Equal(5, transport.Requests.Count); // the first request, then four tries of the second; nothing after, nothing again
+        Assert.Equal(posted.Count, posted.Count - taken + posted.Take(taken).Distinct().Count()); // the taken events were posted once
+        Assert.Equal((taken, 300 - taken), ((int)queue.Delivered, (int)queue.Failed));
+    }
+
+    private static MirrorEvent Event(string id, string padding) =>
+        new(id, "fraud", DateTimeOffset.UnixEpoch, padding, new Dictionary<string, string> { ["consumer"] = "c1" }, "c1",
+            new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [KeyValuePair.Create("amount", 2.5f)], [], [new ModelOutput("1", "champion", [0.25f], null, true)], 1, 2);
 
     [Fact]
     public void Create_RemoteHubWithoutCredential_IsRefused_LoopbackIsPlainHttp()

@@ -7,5 +7,5 @@ namespace DarkShip.Testing;
 public sealed class DiscardingSink<T> : IBatchSink<T>
 {
     /// <inheritdoc />
-    public Task WriteAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<BatchDelivery> WriteAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken) => Task.FromResult(BatchDelivery.All(batch.Count));
 }

@@ -13,7 +13,7 @@ public sealed class InMemoryOutcomeStore : IOutcomeStore, IPredictionLogReader, 
     private readonly Dictionary<(string, string, string), LoggedPrediction> log = [];
 
     /// <inheritdoc />
-    public Task WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
+    public Task<BatchDelivery> WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
     {
         lock (gate)
         {
@@ -23,7 +23,7 @@ public sealed class InMemoryOutcomeStore : IOutcomeStore, IPredictionLogReader, 
             }
         }
 
-        return Task.CompletedTask;
+        return Task.FromResult(BatchDelivery.All(batch.Count));
     }
 
     /// <inheritdoc />

@@ -137,7 +137,6 @@ internal static class ServiceCollectionExtensions
         var s = configuration.GetSection(section);
         defaults.Capacity = s.GetValue(nameof(BatchingOptions.Capacity), defaults.Capacity);
         defaults.MaxBatchSize = s.GetValue(nameof(BatchingOptions.MaxBatchSize), defaults.MaxBatchSize);
-        defaults.Attempts = s.GetValue(nameof(BatchingOptions.Attempts), defaults.Attempts);
         return defaults;
     }
 }

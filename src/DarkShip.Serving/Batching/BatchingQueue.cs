@@ -3,11 +3,35 @@ using Microsoft.Extensions.Logging;
 
 namespace DarkShip.Serving.Batching;
 
-/// <summary>Where a <see cref="BatchingQueue{T}"/> delivers its batches.</summary>
+/// <summary>Where a <see cref="BatchingQueue{T}"/> (or ShadowScore) delivers its batches.</summary>
+/// <remarks>
+/// A sink sends a batch in parts (requests, transactions), each exactly once through its transport,
+/// whose own retry policy is the only one; a part that still fails is not sent again by anyone, so an
+/// item the destination already took is never sent twice by DarkShip. A part the destination refuses as
+/// invalid is narrowed to the items at fault, so one bad item never sinks the others.
+/// </remarks>
 public interface IBatchSink<T>
 {
-    /// <summary>Delivers <paramref name="batch"/> as a whole; throws when it could not.</summary>
-    Task WriteAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken);
+    /// <summary>Delivers what it can of <paramref name="batch"/> and says what it could not.</summary>
+    Task<BatchDelivery> WriteAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken);
+}
+
+/// <summary>What became of a batch handed to an <see cref="IBatchSink{T}"/>.</summary>
+/// <param name="Delivered">Items the destination took.</param>
+/// <param name="Rejected">Items the destination refused as invalid (too large, malformed): sending them again cannot help.</param>
+/// <param name="Failed">Items not delivered because the destination failed (after the transport's retries): a later attempt may succeed.</param>
+/// <param name="Error">The first error, for the log.</param>
+public readonly record struct BatchDelivery(int Delivered, int Rejected, int Failed, Exception? Error)
+{
+    /// <summary>All <paramref name="count"/> items were delivered.</summary>
+    public static BatchDelivery All(int count) => new(count, 0, 0, null);
+
+    /// <summary>Whether every item was delivered.</summary>
+    public bool Complete => Rejected == 0 && Failed == 0;
+
+    /// <summary>This delivery and <paramref name="other"/> together.</summary>
+    public BatchDelivery Add(BatchDelivery other) =>
+        new(Delivered + other.Delivered, Rejected + other.Rejected, Failed + other.Failed, Error ?? other.Error);
 }
 
 /// <summary>How a <see cref="BatchingQueue{T}"/> buffers and sends.</summary>
@@ -19,18 +43,15 @@ public sealed class BatchingOptions
     /// <summary>Most items per batch. Default 100.</summary>
     public int MaxBatchSize { get; set; } = 100;
 
-    /// <summary>Attempts per batch before it is counted as failed. Default 3.</summary>
-    public int Attempts { get; set; } = 3;
-
-    /// <summary>Wait before the second attempt; doubles for each later one. Default 200 ms.</summary>
-    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 }
 
 /// <summary>
 /// A bounded in-process buffer and a single batch sender: the only way work leaves the request
 /// path. <see cref="TryEnqueue"/> never blocks and never throws: when the buffer is full the item is
 /// dropped and counted. The sender takes whatever is buffered (up to the batch size) as one batch, so
-/// batches grow with load; a failing batch is retried, then counted and logged, never thrown back.
+/// batches grow with load. The queue does not retry: the sink's transport retries each part of a batch
+/// (see <see cref="IBatchSink{T}"/>), so a part that was taken is never sent twice; what the sink could
+/// not deliver is counted and logged, never thrown back.
 /// <see cref="StopAsync"/> stops taking items and flushes what is buffered within a deadline.
 /// </summary>
 public sealed partial class BatchingQueue<T>
@@ -74,7 +95,7 @@ public sealed partial class BatchingQueue<T>
     /// <summary>Items refused because the buffer was full or the queue stopped.</summary>
     public long Dropped => Interlocked.Read(ref dropped);
 
-    /// <summary>Items lost because their batch failed every attempt.</summary>
+    /// <summary>Items lost because the destination failed or refused them.</summary>
     public long Failed => Interlocked.Read(ref failed);
 
     /// <summary>Items waiting in the buffer.</summary>
@@ -143,40 +164,31 @@ public sealed partial class BatchingQueue<T>
 
     private async Task DeliverAsync(List<T> batch)
     {
-        var delay = options.RetryDelay;
-        for (var attempt = 1; ; attempt++)
+        BatchDelivery delivery;
+        try
         {
-            try
-            {
-                await sink.WriteAsync(batch, abandon.Token).ConfigureAwait(false);
-                Interlocked.Add(ref delivered, batch.Count);
-                return;
-            }
-            catch (Exception e) when (!abandon.IsCancellationRequested)
-            {
-                if (attempt >= options.Attempts)
-                {
-                    Interlocked.Add(ref failed, batch.Count);
-                    Telemetry.DarkShipTelemetry.QueueFailed.Add(batch.Count, new KeyValuePair<string, object?>("queue", Name));
-                    LogFailed(logger, e, Name, batch.Count, attempt);
-                    return;
-                }
+            delivery = await sink.WriteAsync(batch, abandon.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!abandon.IsCancellationRequested)
+        {
+            delivery = new BatchDelivery(0, 0, batch.Count, e); // a sink that throws has delivered nothing it can vouch for
+        }
 
-                LogRetrying(logger, Name, batch.Count, attempt, e.Message);
-                await Task.Delay(delay, time, abandon.Token).ConfigureAwait(false);
-                delay *= 2;
-            }
+        Interlocked.Add(ref delivered, delivery.Delivered);
+        var lost = delivery.Rejected + delivery.Failed;
+        if (lost > 0)
+        {
+            Interlocked.Add(ref failed, lost);
+            Telemetry.DarkShipTelemetry.QueueFailed.Add(lost, new KeyValuePair<string, object?>("queue", Name));
+            LogLost(logger, delivery.Error, Name, lost, batch.Count, delivery.Rejected, delivery.Failed);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Queue}: buffer full, {Dropped} item(s) dropped so far")]
     private static partial void LogDropped(ILogger logger, string queue, long dropped);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Queue}: batch of {Count} failed (attempt {Attempt}), retrying: {Reason}")]
-    private static partial void LogRetrying(ILogger logger, string queue, int count, int attempt, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Queue}: batch of {Count} lost after {Attempts} attempts")]
-    private static partial void LogFailed(ILogger logger, Exception exception, string queue, int count, int attempts);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Queue}: {Lost} of {Count} items lost ({Rejected} refused by the destination, {Failed} not delivered after the transport's retries)")]
+    private static partial void LogLost(ILogger logger, Exception? exception, string queue, int lost, int count, int rejected, int failed);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Queue}: shutdown deadline passed with {Buffered} item(s) unsent")]
     private static partial void LogAbandoned(ILogger logger, string queue, int buffered);

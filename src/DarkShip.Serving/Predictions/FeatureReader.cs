@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using DarkShip.Serving.Features;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 
 namespace DarkShip.Serving.Predictions;
@@ -36,11 +36,19 @@ public readonly record struct GroupRead(GroupReadStatus Status, FeatureRow? Row)
 /// Reads the latest feature rows a request needs: all at once, in parallel, one point read per
 /// (group, entity), within a time budget. Whatever has not answered when the budget runs out is
 /// reported as timed out and the request goes on without it; a failed read is reported, never thrown.
-/// Rows of groups whose manifest allows it are reused from a TTL cache.
+/// Rows of groups whose manifest allows it are reused from a TTL cache bounded to
+/// <see cref="ServingOptions.FeatureCacheEntries"/>: at capacity it evicts the least recently used tenth
+/// in the background, never the whole cache at once, so a full cache does not send every request to storage.
 /// </summary>
-public sealed partial class FeatureReader(IFeatureStore store, TimeProvider time, ServingOptions options, ILogger<FeatureReader> logger)
+public sealed partial class FeatureReader(IFeatureStore store, TimeProvider time, ServingOptions options, ILogger<FeatureReader> logger) : IDisposable
 {
-    private readonly ConcurrentDictionary<(string Group, string Entity), (FeatureRow? Row, DateTimeOffset Until)> cache = new();
+    private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = options.FeatureCacheEntries, CompactionPercentage = 0.1 });
+
+    /// <summary>Rows in the TTL cache.</summary>
+    public long CachedRows => cache.Count;
+
+    /// <inheritdoc />
+    public void Dispose() => cache.Dispose();
 
     /// <summary>Reads <paramref name="wanted"/>; the answer has one entry per entry of <paramref name="wanted"/>.</summary>
     public async Task<GroupRead[]> ReadAsync(IReadOnlyList<GroupWanted> wanted, CancellationToken cancellationToken)
@@ -57,7 +65,7 @@ public sealed partial class FeatureReader(IFeatureStore store, TimeProvider time
             {
                 reads[i] = new GroupRead(GroupReadStatus.NoKey, null);
             }
-            else if (w.CacheFor > TimeSpan.Zero && cache.TryGetValue((w.Group, w.EntityKey), out var hit) && hit.Until > now)
+            else if (w.CacheFor > TimeSpan.Zero && cache.TryGetValue(new CacheKey(w.Group, w.EntityKey), out CachedRow? hit) && hit!.Until > now)
             {
                 reads[i] = new GroupRead(hit.Row is null ? GroupReadStatus.NotFound : GroupReadStatus.Found, hit.Row);
             }
@@ -135,13 +143,13 @@ public sealed partial class FeatureReader(IFeatureStore store, TimeProvider time
             return;
         }
 
-        if (cache.Count >= options.FeatureCacheEntries)
-        {
-            cache.Clear(); // a crude bound: at capacity the cache starts over rather than grow without limit
-        }
-
-        cache[(w.Group, w.EntityKey!)] = (row, now + w.CacheFor);
+        // Expiry is judged on our clock (Until); the cache's own expiry only frees the memory of stale rows.
+        cache.Set(new CacheKey(w.Group, w.EntityKey!), new CachedRow(row, now + w.CacheFor), new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = w.CacheFor });
     }
+
+    private readonly record struct CacheKey(string Group, string Entity);
+
+    private sealed record CachedRow(FeatureRow? Row, DateTimeOffset Until);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Feature read {Group}/{Entity} failed; the request uses defaults")]
     private static partial void LogReadFailed(ILogger logger, Exception exception, string group, string entity);

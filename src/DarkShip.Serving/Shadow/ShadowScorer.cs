@@ -130,7 +130,18 @@ public sealed partial class ShadowScorer(
 
         if (logged.Count > 0)
         {
-            await predictionLog.WriteAsync(logged, cancellationToken).ConfigureAwait(false); // upserts by (prediction, version): a re-delivery rewrites the same rows
+            // Upserts by (prediction, version): a re-delivery rewrites the same rows. Rows the log refuses are
+            // lost whatever happens (logged); a storage failure fails the batch, so the host delivers it again.
+            var delivery = await predictionLog.WriteAsync(logged, cancellationToken).ConfigureAwait(false);
+            if (delivery.Rejected > 0)
+            {
+                LogRowsRefused(logger, partition, delivery.Rejected, delivery.Error?.Message);
+            }
+
+            if (delivery.Failed > 0)
+            {
+                throw new IOException($"The model log took {delivery.Delivered} of {logged.Count} shadow rows; the batch fails so that it is delivered again.", delivery.Error);
+            }
         }
 
         var updated = 0;
@@ -319,6 +330,9 @@ public sealed partial class ShadowScorer(
 
         return hash;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: the model log refused {Count} shadow rows, which are lost: {Reason}")]
+    private static partial void LogRowsRefused(ILogger logger, string partition, int count, string? reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mirror event {Partition}/{Sequence} went to the dead letters: {Reason}")]
     private static partial void LogDeadLetter(ILogger logger, string partition, long sequence, string reason);

@@ -30,8 +30,8 @@ public static class DarkShipTelemetry
     /// <summary><c>darkship.queue.dropped</c> (queue = mirror | prediction-log): items dropped because the buffer was full or the app stopping.</summary>
     public static readonly Counter<long> QueueDropped = Meter.CreateCounter<long>("darkship.queue.dropped", description: "Mirror events or model-log rows dropped: buffer full or shutting down");
 
-    /// <summary><c>darkship.queue.failed</c> (queue): items whose batch failed every attempt.</summary>
-    public static readonly Counter<long> QueueFailed = Meter.CreateCounter<long>("darkship.queue.failed", description: "Mirror events or model-log rows lost after every retry failed");
+    /// <summary><c>darkship.queue.failed</c> (queue): items the destination refused or could not take after the transport's retries.</summary>
+    public static readonly Counter<long> QueueFailed = Meter.CreateCounter<long>("darkship.queue.failed", description: "Mirror events or model-log rows lost: refused by the destination, or not taken after the transport's retries");
 
     /// <summary><c>darkship.shadow.scorings</c> (model, version, outcome = Scored | Error | TimedOut | FeaturesUnavailable).</summary>
     public static readonly Counter<long> ShadowScorings = Meter.CreateCounter<long>("darkship.shadow.scorings", description: "Shadow scorings by outcome");
@@ -41,6 +41,12 @@ public static class DarkShipTelemetry
 
     /// <summary><c>darkship.shadow.pairs</c> (model, version, agrees = true | false): shadow scores paired with the champion's, by whether the decisions agree.</summary>
     public static readonly Counter<long> ShadowPairs = Meter.CreateCounter<long>("darkship.shadow.pairs", description: "Shadow scores paired with the champion's on the same request, by decision agreement");
+
+    /// <summary><c>darkship.shadow.batches</c> (partition, outcome = succeeded | failed): ShadowScore invocations; a failed one is delivered again by the host.</summary>
+    public static readonly Counter<long> ShadowBatches = Meter.CreateCounter<long>("darkship.shadow.batches", description: "ShadowScore invocations by outcome");
+
+    /// <summary><c>darkship.shadow.lost</c> (partition): mirror events of a batch that failed on the host's last retry, which the host then checkpoints past unscored.</summary>
+    public static readonly Counter<long> ShadowLost = Meter.CreateCounter<long>("darkship.shadow.lost", description: "Mirror events the host checkpointed past after its last retry failed: never shadow-scored");
 
     /// <summary><c>darkship.deadletters</c> (source): events set aside as unreadable.</summary>
     public static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("darkship.deadletters", description: "Events set aside in DeadLetters");

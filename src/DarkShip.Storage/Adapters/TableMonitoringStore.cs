@@ -19,7 +19,8 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
     /// <summary>The table's name.</summary>
     public const string TableName = "Aggregates";
 
-    private const int MaxAttempts = 20;
+    /// <summary>Read-modify-write rounds lost to concurrent writers (412) before giving up: a concurrency bound, not a fault retry (faults are retried by the transport alone and fail the batch).</summary>
+    private const int MaxAttempts = 10;
 
     /// <summary>Creates the table if needed.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);

@@ -32,21 +32,82 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
     public static string RowKey(string predictionId, string version) => predictionId + "_" + version;
 
     /// <inheritdoc />
-    public async Task WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
+    /// <remarks>
+    /// One transaction per hour partition and 100 rows, each sent once (the client's retry policy is the
+    /// only one). A row the service refuses (too large, a bad value) is taken out of its transaction and
+    /// the rest is sent again, so one bad row never costs the others; once storage fails, the rows not
+    /// yet written count as failed.
+    /// </remarks>
+    public async Task<BatchDelivery> WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
     {
+        var delivery = new BatchDelivery(0, 0, 0, null);
+        var done = 0;
         foreach (var partition in batch.GroupBy(e => PartitionKey(e.Model, PredictionId.TimestampOf(e.PredictionId) ?? e.Timestamp)))
         {
             var rows = partition.DistinctBy(e => RowKey(e.PredictionId, e.Version)).ToList();
+            done += partition.Count() - rows.Count; // the same row twice in one batch: written once
+            delivery = delivery with { Delivered = delivery.Delivered + partition.Count() - rows.Count };
             foreach (var chunk in rows.Chunk(TableClient.MaxTransactionActions))
             {
-                var actions = chunk.Select(e => TableTransactionAction.Upsert(ToEntity(partition.Key, e), TableUpdateMode.Replace)).ToList();
-                var result = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-                if (!result.Succeeded)
+                delivery = delivery.Add(await WriteTransactionAsync([.. chunk.Select(e => ToEntity(partition.Key, e))], cancellationToken).ConfigureAwait(false));
+                done += chunk.Length;
+                if (delivery.Failed > 0)
                 {
-                    throw new InvalidOperationException($"PredictionLog transaction failed at action {result.FailedActionIndex}: {result.FailedStatus} {result.ErrorCode} {result.ErrorMessage}");
+                    return delivery with { Failed = delivery.Failed + batch.Count - done };
                 }
             }
         }
+
+        return delivery;
+    }
+
+    private async Task<BatchDelivery> WriteTransactionAsync(List<TableEntity> rows, CancellationToken cancellationToken)
+    {
+        var rejected = 0;
+        Exception? error = null;
+        while (rows.Count > 0)
+        {
+            TableTransactionResult result;
+            try
+            {
+                result = await table.SubmitTransactionAsync([.. rows.Select(r => TableTransactionAction.Upsert(r, TableUpdateMode.Replace))], cancellationToken).ConfigureAwait(false);
+            }
+            catch (Azure.RequestFailedException e) when (e.Status is 400 or 413)
+            {
+                // The request as a whole was refused (too large): halve it until the rows at fault stand alone.
+                if (rows.Count == 1)
+                {
+                    return new BatchDelivery(0, rejected + 1, 0, error ?? e);
+                }
+
+                var half = rows.Count / 2;
+                var first = await WriteTransactionAsync(rows[..half], cancellationToken).ConfigureAwait(false);
+                var second = first.Failed > 0 ? new BatchDelivery(0, 0, rows.Count - half, null) : await WriteTransactionAsync(rows[half..], cancellationToken).ConfigureAwait(false);
+                return first.Add(second).Add(new BatchDelivery(0, rejected, 0, error ?? e));
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException or TimeoutException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                return new BatchDelivery(0, rejected, rows.Count, error ?? e);
+            }
+
+            if (result.Succeeded)
+            {
+                return new BatchDelivery(rows.Count, rejected, 0, error);
+            }
+
+            var refused = new Azure.RequestFailedException(result.FailedStatus, $"PredictionLog refused a row: {result.FailedStatus} {result.ErrorCode} {result.ErrorMessage}");
+            if (result.FailedStatus is >= 400 and < 500 and not 408 and not 429 && result.FailedActionIndex is { } index && index < rows.Count)
+            {
+                rows.RemoveAt(index); // that row is at fault: the others go again without it
+                rejected++;
+                error ??= refused;
+                continue;
+            }
+
+            return new BatchDelivery(0, rejected, rows.Count, error ?? refused);
+        }
+
+        return new BatchDelivery(0, rejected, 0, error);
     }
 
     /// <inheritdoc />

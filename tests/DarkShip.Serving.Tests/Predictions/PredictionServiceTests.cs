@@ -1,5 +1,6 @@
 using DarkShip.Serving.Predictions;
 using DarkShip.Serving.Registry;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DarkShip.Serving.Tests.Predictions;
 
@@ -224,6 +225,28 @@ public sealed class PredictionServiceTests
         await h.Service.PredictAsync("fraud", ServingHarness.Request());
 
         Assert.Equal(3 + 2, counting!.Reads); // consumer every time; store on the first and after expiry
+    }
+
+    [Fact]
+    public async Task FeatureCache_AtCapacity_EvictsAFewRows_NotAll()
+    {
+        var counting = new CountingFeatureStore(new InMemoryFeatureStore());
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(ServingHarness.Start);
+        using var reader = new FeatureReader(counting, time, new ServingOptions { FeatureCacheEntries = 100 }, NullLogger<FeatureReader>.Instance);
+        GroupWanted[] Rows(int from, int count) => [.. Enumerable.Range(from, count).Select(i => new GroupWanted("store", $"s{i}", TimeSpan.FromMinutes(5)))];
+
+        await reader.ReadAsync(Rows(0, 100), CancellationToken.None); // full
+        await reader.ReadAsync(Rows(100, 1), CancellationToken.None); // one more: over capacity
+        for (var i = 0; i < 500 && reader.CachedRows > 95; i++)
+        {
+            await Task.Delay(10); // compaction runs in the background: wait for it, not for time
+        }
+
+        var before = counting.Reads;
+        await reader.ReadAsync(Rows(0, 100), CancellationToken.None);
+
+        Assert.InRange(counting.Reads - before, 1, 20); // a tenth or so went back to storage; a global clear would send all 100
+        Assert.InRange(reader.CachedRows, 80, 100);
     }
 
     [Fact]

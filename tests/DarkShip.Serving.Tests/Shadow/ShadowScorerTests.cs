@@ -263,7 +263,7 @@ public class ShadowScorerTests
     {
         public List<PredictionLogEntry> Entries { get; } = [];
 
-        public Task WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
+        public Task<BatchDelivery> WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
         {
             foreach (var e in batch)
             {
@@ -271,7 +271,7 @@ public class ShadowScorerTests
                 Entries.Add(e);
             }
 
-            return Task.CompletedTask;
+            return Task.FromResult(BatchDelivery.All(batch.Count));
         }
     }
 

@@ -130,6 +130,24 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
         Assert.Equal("review", row.Get<string>("Decision"));
     }
 
+    [Fact]
+    public async Task PredictionLog_ARowTheServiceRefuses_IsLeftOut_AndTheRestOfItsTransactionIsWritten()
+    {
+        var table = new TableClient(azurite.Endpoints, "p" + Guid.NewGuid().ToString("N")[..20]);
+        var log = new TablePredictionLog(table);
+        await log.EnsureCreatedAsync();
+        var at = new DateTimeOffset(2026, 11, 22, 9, 15, 0, TimeSpan.Zero);
+        var time = new FixedTime(at);
+        var entries = Enumerable.Range(0, 7).Select(_ => Entry(Serving.Predictions.PredictionId.New(time), "1", "champion", true, at)).ToList();
+        entries[3] = entries[3] with { RequestId = new string('r', 40_000) }; // over the 64 KiB a string property may hold
+
+        var delivery = await ((IBatchSink<PredictionLogEntry>)log).WriteAsync(entries, CancellationToken.None);
+
+        Assert.Equal((6, 1, 0), (delivery.Delivered, delivery.Rejected, delivery.Failed));
+        var rows = await table.QueryAsync(Tables.ODataFilter.Create($"PartitionKey eq {TablePredictionLog.PartitionKey("fraud", at)}")).ToListAsync();
+        Assert.Equal(entries.Where((_, i) => i != 3).Select(e => TablePredictionLog.RowKey(e.PredictionId, "1")).Order(), rows.Select(r => r.RowKey).Order());
+    }
+
     private static PredictionLogEntry Entry(string id, string version, string arm, bool served, DateTimeOffset at) => new(
         id, "fraud", version, arm, served, at, "r-1", new Dictionary<string, string> { ["consumer"] = "c1" },
         [KeyValuePair.Create("amount", 250f), KeyValuePair.Create("tiny", 1e-5f), KeyValuePair.Create("gone", float.NaN)],
