@@ -15,6 +15,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   http --url URL [--rate 300] [--seconds 20]   a running system (./run.sh or the script's own)
 //   drift [--predictions 1000000]            DriftMonitor's cost against predictions and windows (benchmarks/drift.sh)
 //   seed-log [--rows 100000]                 a model log to export (benchmarks/export.sh)
+//   outcomes [--models 10] [--outcomes 1000] one POST of outcomes joined to the model log (benchmarks/outcomes.sh)
 var mode = args.FirstOrDefault() ?? "inprocess";
 var rate = Option("--rate", mode == "http" ? 300 : 1000);
 var seconds = Option("--seconds", mode == "http" ? 20 : 10);
@@ -46,6 +47,13 @@ if (mode == "http")
     var e2e = await FixedRateAsync(rate, seconds, CallAsync);
     Report("end to end (HTTP → front door → handler → Azurite)", e2e);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  answers with a feature read past the 50 ms budget: {degraded} of {e2e.Count} ({100.0 * degraded / e2e.Count:F2} %)"));
+    return;
+}
+
+if (mode == "outcomes")
+{
+    // outcomes [--models 10] [--outcomes 1000]: one POST of outcomes joined to the model log (benchmarks/outcomes.sh).
+    await OutcomeJoinBenchmark.RunAsync(Option("--models", 10), Option("--outcomes", 1000));
     return;
 }
 

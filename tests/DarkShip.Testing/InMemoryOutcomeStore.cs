@@ -27,11 +27,11 @@ public sealed class InMemoryOutcomeStore : IOutcomeStore, IPredictionLogReader, 
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<LoggedPrediction>> FindAsync(string model, string predictionId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<LoggedPrediction>> FindLoggedAsync(string predictionId, CancellationToken cancellationToken = default)
     {
         lock (gate)
         {
-            return Task.FromResult<IReadOnlyList<LoggedPrediction>>([.. log.Values.Where(p => p.Model == model && p.PredictionId == predictionId)]);
+            return Task.FromResult<IReadOnlyList<LoggedPrediction>>([.. log.Values.Where(p => p.PredictionId == predictionId)]);
         }
     }
 

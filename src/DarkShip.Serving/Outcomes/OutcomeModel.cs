@@ -47,8 +47,8 @@ public sealed record LabelledPrediction(LoggedPrediction Prediction, double Labe
 /// <summary>Reads the model log (<c>PredictionLog</c>) by prediction id.</summary>
 public interface IPredictionLogReader
 {
-    /// <summary>Every version's logged prediction of <paramref name="model"/> for <paramref name="predictionId"/>.</summary>
-    Task<IReadOnlyList<LoggedPrediction>> FindAsync(string model, string predictionId, CancellationToken cancellationToken = default);
+    /// <summary>Every version's logged prediction for <paramref name="predictionId"/> (of the model that answered it), found without knowing the model.</summary>
+    Task<IReadOnlyList<LoggedPrediction>> FindLoggedAsync(string predictionId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The outcomes as posted (<c>Outcomes</c>) and joined to predictions (<c>LabelledPredictions</c>).</summary>

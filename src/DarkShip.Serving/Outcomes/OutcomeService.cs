@@ -1,5 +1,4 @@
 using DarkShip.Serving.Predictions;
-using DarkShip.Serving.Registry;
 using Microsoft.Extensions.Logging;
 
 namespace DarkShip.Serving.Outcomes;
@@ -11,9 +10,9 @@ namespace DarkShip.Serving.Outcomes;
 public sealed record OutcomeResult(string PredictionId, OutcomeStatus Status, IReadOnlyList<string> Versions);
 
 /// <summary>
-/// Joins outcomes to the model log. An outcome names only a prediction id; the id's timestamp
-/// locates the log's hour partition and each model in the registry is looked up there, so every
-/// version that scored the request (champion, experiment, shadows) gets the label. Each outcome is
+/// Joins outcomes to the model log. An outcome names only a prediction id; the log finds the
+/// prediction's rows by that id alone (two reads, however many models there are), so every version
+/// that scored the request (champion, experiment, shadows) gets the label. Each outcome is
 /// kept in <c>Outcomes</c> whatever happens to it; joined predictions go to <c>LabelledPredictions</c>
 /// keyed by (version, prediction id), so posting the same outcome twice changes nothing and a
 /// corrected label replaces the old one. A late outcome lands in its prediction's window, because
@@ -22,7 +21,6 @@ public sealed record OutcomeResult(string PredictionId, OutcomeStatus Status, IR
 /// after the outcome arrived (the log is written in batches, shadows score later).
 /// </summary>
 public sealed partial class OutcomeService(
-    IModelRegistry registry,
     IPredictionLogReader log,
     IOutcomeStore store,
     TimeProvider time,
@@ -37,13 +35,12 @@ public sealed partial class OutcomeService(
     /// <summary>Joins and keeps each outcome; results in the order given.</summary>
     public async Task<IReadOnlyList<OutcomeResult>> RecordAsync(IReadOnlyList<Outcome> outcomes, CancellationToken cancellationToken = default)
     {
-        var models = await ModelNamesAsync(cancellationToken).ConfigureAwait(false);
         var receivedAt = time.GetUtcNow();
         var results = new OutcomeResult[outcomes.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, outcomes.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (i, ct) => results[i] = await RecordOneAsync(outcomes[i], models, receivedAt, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (i, ct) => results[i] = await RecordOneAsync(outcomes[i], receivedAt, ct).ConfigureAwait(false)).ConfigureAwait(false);
         return results;
     }
 
@@ -53,12 +50,11 @@ public sealed partial class OutcomeService(
     /// </summary>
     public async Task<(int Examined, int Joined, int StillUnmatched)> RejoinAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
     {
-        var models = await ModelNamesAsync(cancellationToken).ConfigureAwait(false);
         int examined = 0, joined = 0, unmatched = 0;
         await foreach (var record in store.ReadByPredictionTimeAsync(since, time.GetUtcNow().AddMinutes(1), cancellationToken).ConfigureAwait(false))
         {
             examined++;
-            var versions = await JoinAsync(record.Outcome, models, cancellationToken).ConfigureAwait(false);
+            var versions = await JoinAsync(record.Outcome, cancellationToken).ConfigureAwait(false);
             if (versions.Count == 0)
             {
                 unmatched++;
@@ -75,7 +71,7 @@ public sealed partial class OutcomeService(
         return (examined, joined, unmatched);
     }
 
-    private async Task<OutcomeResult> RecordOneAsync(Outcome outcome, IReadOnlyList<string> models, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    private async Task<OutcomeResult> RecordOneAsync(Outcome outcome, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         var previous = await store.FindAsync(outcome.PredictionId, cancellationToken).ConfigureAwait(false);
         var same = previous is not null && previous.Outcome.Label.Equals(outcome.Label) && previous.Outcome.ObservedAt == outcome.ObservedAt;
@@ -84,7 +80,7 @@ public sealed partial class OutcomeService(
             return new OutcomeResult(outcome.PredictionId, OutcomeStatus.Duplicate, previous.Versions);
         }
 
-        var versions = await JoinAsync(outcome, models, cancellationToken).ConfigureAwait(false);
+        var versions = await JoinAsync(outcome, cancellationToken).ConfigureAwait(false);
         var status = versions.Count > 0 ? OutcomeStatus.Joined : OutcomeStatus.Unmatched;
         await store.SaveAsync(new OutcomeRecord(outcome, previous?.ReceivedAt ?? receivedAt, status, versions), cancellationToken).ConfigureAwait(false);
         if (status == OutcomeStatus.Unmatched)
@@ -97,23 +93,19 @@ public sealed partial class OutcomeService(
     }
 
     /// <summary>Writes the labelled predictions for every logged version of the request; returns them as <c>model/version</c>.</summary>
-    private async Task<IReadOnlyList<string>> JoinAsync(Outcome outcome, IReadOnlyList<string> models, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> JoinAsync(Outcome outcome, CancellationToken cancellationToken)
     {
         if (PredictionId.TimestampOf(outcome.PredictionId) is null)
         {
             return [];
         }
 
-        var labelled = new List<LabelledPrediction>();
-        foreach (var model in models)
-        {
-            var rows = await log.FindAsync(model, outcome.PredictionId, cancellationToken).ConfigureAwait(false);
-            var champion = rows.FirstOrDefault(r => r.Arm == PredictionService.ChampionArm);
-            labelled.AddRange(rows.Select(r => new LabelledPrediction(
-                r, outcome.Label, outcome.ObservedAt,
-                champion is not null && champion.Version != r.Version ? champion.Version : null,
-                champion is not null && champion.Version != r.Version ? champion.Scores : null)));
-        }
+        var rows = await log.FindLoggedAsync(outcome.PredictionId, cancellationToken).ConfigureAwait(false);
+        var champion = rows.FirstOrDefault(r => r.Arm == PredictionService.ChampionArm);
+        var labelled = rows.Select(r => new LabelledPrediction(
+            r, outcome.Label, outcome.ObservedAt,
+            champion is not null && champion.Version != r.Version ? champion.Version : null,
+            champion is not null && champion.Version != r.Version ? champion.Scores : null)).ToList();
 
         if (labelled.Count > 0)
         {
@@ -121,12 +113,6 @@ public sealed partial class OutcomeService(
         }
 
         return [.. labelled.Select(l => l.Prediction.Model + "/" + l.Prediction.Version).Order(StringComparer.Ordinal)];
-    }
-
-    private async Task<IReadOnlyList<string>> ModelNamesAsync(CancellationToken cancellationToken)
-    {
-        var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
-        return [.. (snapshot?.Versions ?? []).Select(v => v.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outcome for {PredictionId} matches no logged prediction (yet); kept as unmatched")]

@@ -15,6 +15,9 @@ namespace DarkShip.Storage.Adapters;
 /// A prediction's rows are found from its id alone (the id carries its time); a time range is
 /// exported hour partition by hour partition, in id (= time) order; rows of one hour and model
 /// commit together in transactions of up to 100. Writes are upserts, so a retried batch is harmless.
+/// Each served prediction also gets an index row, PK = <c>~{yyyyMMddHH}</c>, RK = its id, naming its
+/// model, so an outcome (which carries only the id) finds its rows in two reads whatever the number of
+/// models; the index row is written before the prediction's rows, so a row that exists is findable.
 /// </summary>
 public sealed class TablePredictionLog(TableClient table) : IBatchSink<PredictionLogEntry>, IPredictionLogReader, IPredictionLogScanner
 {
@@ -28,6 +31,9 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
     public static string PartitionKey(string model, DateTimeOffset at) =>
         model + "_" + at.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
 
+    /// <summary>The partition of the index rows (prediction id → model) of the hour of <paramref name="at"/>.</summary>
+    public static string IndexPartitionKey(DateTimeOffset at) => "~" + at.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
+
     /// <summary>The row of one version's prediction.</summary>
     public static string RowKey(string predictionId, string version) => predictionId + "_" + version;
 
@@ -40,6 +46,12 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
     /// </remarks>
     public async Task<BatchDelivery> WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
     {
+        var index = await WriteIndexAsync(batch, cancellationToken).ConfigureAwait(false);
+        if (index.Failed > 0)
+        {
+            return new BatchDelivery(0, 0, batch.Count, index.Error);
+        }
+
         var delivery = new BatchDelivery(0, 0, 0, null);
         var done = 0;
         foreach (var partition in batch.GroupBy(e => PartitionKey(e.Model, PredictionId.TimestampOf(e.PredictionId) ?? e.Timestamp)))
@@ -54,6 +66,27 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
                 if (delivery.Failed > 0)
                 {
                     return delivery with { Failed = delivery.Failed + batch.Count - done };
+                }
+            }
+        }
+
+        return delivery;
+    }
+
+    /// <summary>The index rows of the batch's served predictions (one per prediction: shadows and the unserved arm add none).</summary>
+    private async Task<BatchDelivery> WriteIndexAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
+    {
+        var delivery = new BatchDelivery(0, 0, 0, null);
+        var served = batch.Where(e => e.Served).DistinctBy(e => e.PredictionId)
+            .GroupBy(e => IndexPartitionKey(PredictionId.TimestampOf(e.PredictionId) ?? e.Timestamp));
+        foreach (var hour in served)
+        {
+            foreach (var chunk in hour.Chunk(TableClient.MaxTransactionActions))
+            {
+                delivery = delivery.Add(await WriteTransactionAsync([.. chunk.Select(e => new TableEntity(hour.Key, e.PredictionId) { ["Model"] = e.Model })], cancellationToken).ConfigureAwait(false));
+                if (delivery.Failed > 0)
+                {
+                    return delivery;
                 }
             }
         }
@@ -111,11 +144,27 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<LoggedPrediction>> FindAsync(string model, string predictionId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<LoggedPrediction>> FindLoggedAsync(string predictionId, CancellationToken cancellationToken = default)
     {
         if (PredictionId.TimestampOf(predictionId) is not { } at)
         {
             return [];
+        }
+
+        string model;
+        try
+        {
+            if (await table.GetEntityAsync(IndexPartitionKey(at), predictionId, ["Model"], cancellationToken).ConfigureAwait(false) is not { } index
+                || index.Get<string>("Model") is not { Length: > 0 } named)
+            {
+                return []; // not logged (yet)
+            }
+
+            model = named;
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            return []; // no model log yet
         }
 
         // Every version's row of one prediction: one partition, one row-key range ("_" < "`").

@@ -14,7 +14,7 @@ public sealed class OutcomeServiceTests
     private readonly OutcomeService outcomes;
 
     public OutcomeServiceTests() =>
-        outcomes = new OutcomeService(harness.Registry, store, store, harness.Time, NullLogger<OutcomeService>.Instance);
+        outcomes = new OutcomeService(store, store, harness.Time, NullLogger<OutcomeService>.Instance);
 
     [Fact]
     public async Task An_outcome_is_joined_to_every_version_that_scored_the_request_with_the_champions_scores_beside()

@@ -27,14 +27,37 @@ public sealed class OutcomeStoresTests(AzuriteFixture azurite)
         var neighbour = PredictionId.New(time);
         await log.WriteAsync([Entry(id, "1", "champion", true, [0.25f]), Entry(id, "2", "shadow", false, [0.75f]), Entry(neighbour, "1", "champion", true, [0.5f])], CancellationToken.None);
 
-        var found = await log.FindAsync("fraud", id);
+        var found = await log.FindLoggedAsync(id);
 
         Assert.Equal(["1", "2"], found.Select(f => f.Version).Order());
         Assert.Equal([0.25f], found.Single(f => f.Version == "1").Scores);
         Assert.True(found.Single(f => f.Version == "1").Served);
         Assert.Equal("shadow", found.Single(f => f.Version == "2").Arm);
         Assert.Equal(At, found[0].PredictedAt);
-        Assert.Empty(await log.FindAsync("eta", id));
+        Assert.Equal(["1"], (await log.FindLoggedAsync(neighbour)).Select(f => f.Version));
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Empty(await log.FindLoggedAsync(PredictionId.New(time))); // never logged
+    }
+
+    [Fact]
+    public async Task The_model_log_finds_a_prediction_by_id_alone_among_many_models_with_two_reads()
+    {
+        var log = new TablePredictionLog(NewTable());
+        await log.EnsureCreatedAsync();
+        var time = new FakeTimeProvider(At);
+        var ids = new List<string>();
+        foreach (var model in new[] { "fraud", "eta", "rank" })
+        {
+            var id = PredictionId.New(time);
+            ids.Add(id);
+            await log.WriteAsync([Entry(id, "1", "champion", true, [0.25f]) with { Model = model }, Entry(id, "2", "shadow", false, [0.75f]) with { Model = model }], CancellationToken.None);
+            time.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var found = await Task.WhenAll(ids.Select(id => log.FindLoggedAsync(id)));
+
+        Assert.Equal(["fraud", "eta", "rank"], found.Select(f => f.Select(r => r.Model).Distinct().Single()));
+        Assert.All(found, f => Assert.Equal(2, f.Count));
     }
 
     [Fact]
