@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start-up of the published handler: from process start to its first 200 on GET / (the host's
-# readiness check), measured N times on the ReadyToRun package from ./publish.sh.
+# readiness check: the handler is ready once it has read the model registry), measured N times on the
+# ReadyToRun package from ./publish.sh, against a private Azurite with an empty registry.
 # Polls every millisecond with bash built-ins only (/dev/tcp, read -t): spawning curl or sleep per
 # attempt costs ~17 ms of CPU each time on this 2-core machine and slows the very start-up it measures.
 # Usage: tools/measure-startup.sh [package-dir] [runs]
@@ -8,7 +9,19 @@ set -euo pipefail
 pkg="${1:-artifacts/package}"
 runs="${2:-10}"
 [ -x "$pkg/DarkShip.Functions" ] || { echo "no package at $pkg: run ./publish.sh first" >&2; exit 2; }
+pkg=$(realpath "$pkg")
 port=$((20000 + RANDOM % 20000))
+cd "$(dirname "$0")/.."
+[ -d node_modules/azurite ] || npm ci --no-audit --no-fund
+data=$(mktemp -d); azurite=""
+cleanup() { [ -n "$azurite" ] && kill "$azurite" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+node node_modules/azurite/dist/src/azurite.js --silent --disableTelemetry --skipApiVersionCheck --loose --location "$data" \
+  --blobHost 127.0.0.1 --blobPort 10130 --queueHost 127.0.0.1 --queuePort 10131 --tableHost 127.0.0.1 --tablePort 10132 >/dev/null 2>&1 &
+azurite=$!
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/10132) 2>/dev/null && break; sleep 0.1; done
+export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10130/devstoreaccount1;TableEndpoint=http://127.0.0.1:10132/devstoreaccount1"
+export MirrorHub__fullyQualifiedNamespace="127.0.0.1:9"
 
 ready() {
   { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1

@@ -156,17 +156,37 @@ internal sealed record Stores(
 ;
 
 /// <summary>
-/// Resolves the adapters before anything else starts, so a missing or malformed storage or mirror
-/// setting stops the start with the setting's name instead of surfacing on the first request.
+/// Resolves the adapters before anything else is even constructed (it is the first hosted service), so
+/// a missing storage or mirror setting stops the start naming every such setting at once, instead of
+/// surfacing on the first request or in whichever service happened to be built first.
 /// </summary>
-internal sealed class StartupChecks(IServiceProvider services) : IHostedService
+internal sealed class StartupChecks : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public StartupChecks(IServiceProvider services)
     {
-        _ = services.GetRequiredService<Stores>();
-        _ = services.GetRequiredService<IBatchSink<MirrorEvent>>();
-        return Task.CompletedTask;
+        var missing = new List<MissingSettingException.Missing>();
+        void Check<T>()
+            where T : notnull
+        {
+            try
+            {
+                _ = services.GetRequiredService<T>();
+            }
+            catch (MissingSettingException e)
+            {
+                missing.AddRange(e.Each);
+            }
+        }
+
+        Check<Stores>();
+        Check<IBatchSink<MirrorEvent>>();
+        if (missing.Count > 0)
+        {
+            throw new MissingSettingException(missing);
+        }
     }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -83,12 +83,32 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
     }
 }
 
-/// <summary>A setting the app cannot run without is missing or unusable; the message names it.</summary>
-internal sealed class MissingSettingException(string setting, string what)
-    : InvalidOperationException($"The app setting '{setting}' is missing or empty: it names {what}. The handler does not start without it.")
+/// <summary>Settings the app cannot run without are missing; the message names each.</summary>
+internal sealed class MissingSettingException : InvalidOperationException
 {
-    /// <summary>The setting's name, as the host spells it.</summary>
-    public string Setting { get; } = setting;
+    public MissingSettingException(string setting, string what)
+        : this([new MissingSettingException.Missing(setting, what)])
+    {
+    }
+
+    public MissingSettingException(IReadOnlyList<Missing> missing)
+        : base(string.Join(" ", missing.Select(m => $"The app setting '{m.Setting}' is missing or empty: it names {m.What}.")) + " The handler does not start without it.")
+    {
+        Settings = [.. missing.Select(m => m.Setting)];
+        Each = missing;
+    }
+
+    /// <summary>The settings' names, as the host spells them.</summary>
+    public IReadOnlyList<string> Settings { get; }
+
+    /// <summary>What is missing, one per setting.</summary>
+    public IReadOnlyList<Missing> Each { get; }
+
+    /// <summary>The first setting's name.</summary>
+    public string Setting => Settings[0];
+
+    /// <summary>One missing setting and what it names.</summary>
+    public sealed record Missing(string Setting, string What);
 }
 
 internal static class ConfigurationSettings

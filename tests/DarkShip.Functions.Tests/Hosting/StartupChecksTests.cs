@@ -27,6 +27,16 @@ public sealed class StartupChecksTests
     }
 
     [Fact]
+    public async Task Start_WithNeither_NamesBoth()
+    {
+        await using var app = HandlerApp.Build([], b => b.WebHost.UseUrls("http://127.0.0.1:0"));
+
+        var e = await Assert.ThrowsAsync<MissingSettingException>(() => app.StartAsync());
+
+        Assert.Equal(["AzureWebJobsStorage", "MirrorHub__fullyQualifiedNamespace"], e.Settings);
+    }
+
+    [Fact]
     public async Task Serve_Misconfigured_ExitsWith2AndTheSettingOnStandardError()
     {
         var error = new StringWriter();
