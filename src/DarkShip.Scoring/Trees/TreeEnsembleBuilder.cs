@@ -149,6 +149,25 @@ internal sealed class TreeEnsembleBuilder
         }
     }
 
+    /// <summary>Puts the trees in the order given: <paramref name="order"/>[i] is the position (in the order added) of the tree that goes i-th.</summary>
+    public void Reorder(ReadOnlySpan<int> order)
+    {
+        if (order.Length != roots.Count)
+        {
+            throw new ModelFormatException($"{order.Length} tree ids for {roots.Count} trees");
+        }
+
+        var reordered = new int[order.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            reordered[i] = roots[order[i]];
+        }
+
+        roots.Clear();
+        roots.AddRange(reordered);
+        leafStarts.Clear(); // leaf ranges follow the file order; nothing after reordering needs them
+    }
+
     /// <summary>Finishes the forest; <paramref name="groups"/> gives each tree's output group (XGBoost's tree_info); rows are <paramref name="featureCount"/> wide.</summary>
     public TreeEnsemble Build(ReadOnlySpan<int> groups, int groupCount, int featureCount)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using DarkShip.Scoring.Linear;
 using DarkShip.Scoring.Objectives;
@@ -10,10 +11,19 @@ namespace DarkShip.Scoring.XGBoost;
 /// Reads models written by XGBoost's <c>Booster.save_model("m.json")</c> (the JSON schema of
 /// XGBoost 1.7 and later) in one forward pass, compiling trees as they stream by.
 /// Anything malformed, inconsistent or unsupported fails with a <see cref="ModelFormatException"/>
-/// that names the problem: a model DarkShip cannot score exactly is never loaded.
+/// that names the problem: a model DarkShip cannot score exactly is never loaded. That includes what
+/// XGBoost itself would silently misread: a member written twice, trees out of order or not matching
+/// <c>num_trees</c>, a non-finite <c>base_score</c>, output groups that the objective or the trees
+/// contradict, and widths too large to score.
 /// </summary>
 public static class XGBoostModelReader
 {
+    /// <summary>Most features a model may read: wider rows are refused at load (batch scoring lays rows out in 64-row blocks).</summary>
+    public const int MaxFeatures = 1 << 20;
+
+    /// <summary>Most output groups (classes or targets) a model may have.</summary>
+    public const int MaxOutputGroups = 1 << 16;
+
     /// <summary>Loads and compiles the model file at <paramref name="path"/>.</summary>
     public static XGBoostModel Load(string path)
     {
@@ -68,6 +78,8 @@ public static class XGBoostModelReader
         private readonly ArrayBuffer<bool> defaultLeft = new();
         private readonly ArrayBuffer<int> splitType = new();
         private readonly ArrayBuffer<int> treeInfo = new();
+        private readonly ArrayBuffer<int> treeIds = new();
+        private readonly Dictionary<string, string> gbtreeParams = new(StringComparer.Ordinal);
         private readonly ArrayBuffer<float> weightDrop = new();
         private readonly ArrayBuffer<float> linearWeights = new();
         private readonly ArrayBuffer<int> scratchInts = new();
@@ -87,7 +99,8 @@ public static class XGBoostModelReader
         public void ReadRoot(ref Utf8JsonReader reader)
         {
             ReadStart(ref reader, JsonTokenType.StartObject, "$");
-            while (NextProperty(ref reader, out var name))
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextProperty(ref reader, seen, "$", out var name))
             {
                 if (name == "learner")
                 {
@@ -114,14 +127,34 @@ public static class XGBoostModelReader
             }
 
             var featureCount = ParamInt("num_feature");
-            if (featureCount <= 0)
+            if (featureCount <= 0 || featureCount > MaxFeatures)
             {
-                throw new ModelFormatException($"learner_model_param.num_feature must be positive, the model has {featureCount}");
+                throw new ModelFormatException($"learner_model_param.num_feature must be 1 to {MaxFeatures}, the model has {featureCount}");
             }
 
             var classes = modelParams.ContainsKey("num_class") ? ParamInt("num_class") : 0;
             var targets = modelParams.ContainsKey("num_target") ? ParamInt("num_target") : 1;
+            if (targets < 1)
+            {
+                throw new ModelFormatException($"learner_model_param.num_target must be at least 1, the model has {targets}");
+            }
+
+            if (classes > MaxOutputGroups || targets > MaxOutputGroups)
+            {
+                throw new ModelFormatException($"learner_model_param: num_class {classes} and num_target {targets} must be at most {MaxOutputGroups}");
+            }
+
+            if (classes > 1 && targets > 1)
+            {
+                throw new ModelFormatException($"learner_model_param: num_class {classes} and num_target {targets} cannot both be above 1");
+            }
+
             var groups = Math.Max(1, Math.Max(classes, targets));
+            var multiClass = objectiveName is "multi:softmax" or "multi:softprob";
+            if (objectiveName is not null && !multiClass && classes > 1)
+            {
+                throw new ModelFormatException($"learner_model_param.num_class is {classes}, but objective '{objectiveName}' is not a multi-class objective");
+            }
 
             if (featureNames.Count != 0 && featureNames.Count != featureCount)
             {
@@ -154,6 +187,9 @@ public static class XGBoostModelReader
                         throw new ModelFormatException($"a tree splits on feature {builder.MaxFeatureIndex}, but num_feature is {featureCount}");
                     }
 
+                    var order = TreeOrder();
+                    CheckGroupsHaveTrees(groups);
+
                     if (boosterName == "dart")
                     {
                         if (innerBoosterName is not null and not "gbtree")
@@ -166,9 +202,22 @@ public static class XGBoostModelReader
                             throw new ModelFormatException("the dart booster has no 'weight_drop' array");
                         }
 
-                        builder.ApplyTreeWeights(weightDrop.Span);
+                        if (weightDrop.Count != order.Length)
+                        {
+                            throw new ModelFormatException($"weight_drop has {weightDrop.Count} weights for {order.Length} trees");
+                        }
+
+                        // weight_drop is indexed by tree id; the builder holds trees in file order.
+                        var byPosition = new float[order.Length];
+                        for (var position = 0; position < byPosition.Length; position++)
+                        {
+                            byPosition[position] = weightDrop.Span[treeIds.Span[position]];
+                        }
+
+                        builder.ApplyTreeWeights(byPosition);
                     }
 
+                    builder.Reorder(order); // XGBoost places and sums trees by id, whatever their order in the file
                     var ensemble = builder.Build(treeInfo.Span, groups, featureCount);
                     return new XGBoostModel(boosterName, objectiveName, featureCount, groups, baseMargins, featureNames.ToArray(), ensemble, null, objective);
 
@@ -176,6 +225,12 @@ public static class XGBoostModelReader
                     if (!sawLinear)
                     {
                         throw new ModelFormatException("the gblinear booster has no 'weights' array");
+                    }
+
+                    if (linearWeights.Count != ((long)featureCount + 1) * groups)
+                    {
+                        throw new ModelFormatException(
+                            $"gblinear has {linearWeights.Count} weights; (num_feature + 1) × groups = ({featureCount} + 1) × {groups} = {((long)featureCount + 1) * groups} expected");
                     }
 
                     var linear = new LinearBooster(linearWeights.Span.ToArray(), featureCount, groups);
@@ -186,6 +241,71 @@ public static class XGBoostModelReader
 
                 default:
                     throw new ModelFormatException($"booster '{boosterName}' is not supported; supported boosters: gbtree, dart, gblinear");
+            }
+        }
+
+        /// <summary>
+        /// The file positions of the trees in id order. Each tree carries its <c>id</c>; XGBoost puts it at
+        /// that index, so ids must be 0 … n−1 once each, n must be <c>num_trees</c>, and <c>tree_info</c>
+        /// (indexed by id) must have n entries.
+        /// </summary>
+        private int[] TreeOrder()
+        {
+            var count = treeIds.Count;
+            if (gbtreeParams.TryGetValue("num_trees", out var declared) && (!int.TryParse(declared, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n != count))
+            {
+                throw new ModelFormatException($"gbtree_model_param.num_trees is '{declared}', but the model has {count} trees");
+            }
+
+            if (treeInfo.Count != count)
+            {
+                throw new ModelFormatException($"tree_info has {treeInfo.Count} entries for {count} trees");
+            }
+
+            var order = new int[count];
+            Array.Fill(order, -1);
+            for (var position = 0; position < count; position++)
+            {
+                var id = treeIds.Span[position];
+                if ((uint)id >= (uint)count)
+                {
+                    throw new ModelFormatException($"trees[{position}] has id {id}, outside 0 to {count - 1}");
+                }
+
+                if (order[id] >= 0)
+                {
+                    throw new ModelFormatException($"trees[{position}] and trees[{order[id]}] have the same id {id}");
+                }
+
+                order[id] = position;
+            }
+
+            return order;
+        }
+
+        /// <summary>XGBoost grows a tree for every output group each round: a group no tree feeds is one the file invented.</summary>
+        private void CheckGroupsHaveTrees(int groups)
+        {
+            if (treeInfo.Count == 0)
+            {
+                return;
+            }
+
+            var fed = new bool[groups];
+            foreach (var g in treeInfo.Span)
+            {
+                if ((uint)g >= (uint)groups)
+                {
+                    throw new ModelFormatException($"tree_info names output group {g}, but the model has {groups}");
+                }
+
+                fed[g] = true;
+            }
+
+            var missing = Array.IndexOf(fed, false);
+            if (missing >= 0)
+            {
+                throw new ModelFormatException($"the model declares {groups} output groups (num_class/num_target), but no tree feeds group {missing}");
             }
         }
 
@@ -207,12 +327,16 @@ public static class XGBoostModelReader
             for (var g = 0; g < groups; g++)
             {
                 var part = parts[parts.Length == 1 ? 0 : g];
-                if (!float.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var score))
+                if (!float.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var score) || !float.IsFinite(score))
                 {
-                    throw new ModelFormatException($"base_score '{text}' is not a number");
+                    throw new ModelFormatException($"base_score '{text}' is not a finite number");
                 }
 
                 margins[g] = objective.ProbToMargin(score);
+                if (!float.IsFinite(margins[g]))
+                {
+                    throw new ModelFormatException($"base_score '{text}' gives a non-finite starting margin");
+                }
             }
 
             return margins;
@@ -236,7 +360,8 @@ public static class XGBoostModelReader
         private void ReadLearner(ref Utf8JsonReader reader)
         {
             ReadStart(ref reader, JsonTokenType.StartObject, "learner");
-            while (NextProperty(ref reader, out var name))
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextProperty(ref reader, seen, "learner", out var name))
             {
                 Path = "learner." + name;
                 switch (name)
@@ -266,7 +391,8 @@ public static class XGBoostModelReader
         private void ReadObjective(ref Utf8JsonReader reader)
         {
             ReadStart(ref reader, JsonTokenType.StartObject, Path);
-            while (NextProperty(ref reader, out var name))
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextProperty(ref reader, seen, Path, out var name))
             {
                 if (name == "name")
                 {
@@ -283,7 +409,8 @@ public static class XGBoostModelReader
         {
             var at = Path;
             ReadStart(ref reader, JsonTokenType.StartObject, at);
-            while (NextProperty(ref reader, out var name))
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextProperty(ref reader, seen, at, out var name))
             {
                 Path = at + "." + name;
                 switch (name)
@@ -321,7 +448,8 @@ public static class XGBoostModelReader
         {
             var at = Path;
             ReadStart(ref reader, JsonTokenType.StartObject, at);
-            while (NextProperty(ref reader, out var name))
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextProperty(ref reader, seen, at, out var name))
             {
                 Path = at + "." + name;
                 switch (name)
@@ -339,9 +467,9 @@ public static class XGBoostModelReader
                         sawLinear = true;
                         break;
                     case "gbtree_model_param":
-                        treeParams.Clear();
-                        ReadStringMap(ref reader, treeParams);
-                        if (treeParams.TryGetValue("size_leaf_vector", out var leafVector) && leafVector != "0")
+                        gbtreeParams.Clear();
+                        ReadStringMap(ref reader, gbtreeParams);
+                        if (gbtreeParams.TryGetValue("size_leaf_vector", out var leafVector) && leafVector != "0")
                         {
                             throw new ModelFormatException("the model has vector leaves (size_leaf_vector > 0, multi-output trees); DarkShip does not score them");
                         }
@@ -381,11 +509,18 @@ public static class XGBoostModelReader
             splitType.Clear();
             bool sawLeft = false, sawRight = false, sawIndex = false, sawCondition = false, sawDefault = false;
             var categorical = false;
-            while (NextProperty(ref reader, out var name))
+            int? id = null;
+            int? declaredNodes = null;
+            var statistics = new Dictionary<string, int>(StringComparer.Ordinal);
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextProperty(ref reader, seen, at, out var name))
             {
                 Path = at + "." + name;
                 switch (name)
                 {
+                    case "id":
+                        id = reader.TokenType == JsonTokenType.Number ? reader.GetInt32() : throw new ModelFormatException($"'{Path}' should be a whole number but is {reader.TokenType}");
+                        break;
                     case "left_children":
                         ReadInts(ref reader, left);
                         sawLeft = true;
@@ -409,6 +544,10 @@ public static class XGBoostModelReader
                     case "split_type":
                         ReadInts(ref reader, splitType);
                         break;
+                    case "parents" or "loss_changes" or "sum_hessian" or "base_weights":
+                        // Not scored, but XGBoost refuses a tree whose per-node arrays disagree: so does DarkShip.
+                        statistics[name] = CountArray(ref reader);
+                        break;
                     case "categories" or "categories_nodes" or "categories_segments" or "categories_sizes":
                         scratchInts.Clear();
                         ReadInts(ref reader, scratchInts);
@@ -422,6 +561,7 @@ public static class XGBoostModelReader
                             throw new ModelFormatException($"{at} has vector leaves (size_leaf_vector {leafVector}); DarkShip does not score them");
                         }
 
+                        declaredNodes = treeParams.TryGetValue("num_nodes", out var nodesText) && int.TryParse(nodesText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var nodes) ? nodes : -1;
                         break;
                     default:
                         reader.Skip();
@@ -440,16 +580,46 @@ public static class XGBoostModelReader
                     $"{at} has categorical splits; DarkShip refuses categorical models rather than risk a wrong score (retrain with one-hot or ordinal encoding)");
             }
 
-            var missing = !sawLeft ? "left_children" : !sawRight ? "right_children" : !sawIndex ? "split_indices" : !sawCondition ? "split_conditions" : !sawDefault ? "default_left" : null;
+            var missing = id is null ? "id" : !sawLeft ? "left_children" : !sawRight ? "right_children" : !sawIndex ? "split_indices" : !sawCondition ? "split_conditions" : !sawDefault ? "default_left" : null;
             if (missing is not null)
             {
-                throw new ModelFormatException($"{at} has no '{missing}' array");
+                throw new ModelFormatException($"{at} has no '{missing}'");
             }
 
+            if (declaredNodes is null)
+            {
+                throw new ModelFormatException($"{at} has no 'tree_param'");
+            }
+
+            foreach (var array in new[] { "parents", "loss_changes", "sum_hessian", "base_weights" })
+            {
+                if (!statistics.TryGetValue(array, out var length))
+                {
+                    throw new ModelFormatException($"{at} has no '{array}'");
+                }
+
+                if (length != left.Count)
+                {
+                    throw new ModelFormatException($"{at}.{array} has {length} entries for {left.Count} nodes");
+                }
+            }
+
+            if (declaredNodes != left.Count)
+            {
+                throw new ModelFormatException($"{at}.tree_param.num_nodes is {declaredNodes}, but the tree has {left.Count} nodes");
+            }
+
+            if (splitType.Count != 0 && splitType.Count != left.Count)
+            {
+                throw new ModelFormatException($"{at}.split_type has {splitType.Count} entries for {left.Count} nodes");
+            }
+
+            treeIds.Add(id!.Value);
             builder.AddTree(index, left.Span, right.Span, splitIndex.Span, condition.Span, defaultLeft.Span);
         }
 
-        private static bool NextProperty(ref Utf8JsonReader reader, out string name)
+        /// <summary>The next member of the object being read; a name seen before in it is refused, never merged.</summary>
+        private static bool NextProperty(ref Utf8JsonReader reader, HashSet<string> seen, string path, out string name)
         {
             if (!reader.Read())
             {
@@ -463,6 +633,11 @@ public static class XGBoostModelReader
             }
 
             name = reader.GetString()!;
+            if (!seen.Add(name))
+            {
+                throw new ModelFormatException($"'{path}' has the member '{name}' twice; a model must say each thing once");
+            }
+
             if (!reader.Read())
             {
                 throw new ModelFormatException($"the model ends after property '{name}' (truncated file?)");
@@ -504,7 +679,8 @@ public static class XGBoostModelReader
         {
             var at = Path;
             ReadStart(ref reader, JsonTokenType.StartObject, at);
-            while (NextProperty(ref reader, out var name))
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextProperty(ref reader, seen, at, out var name))
             {
                 Path = at + "." + name;
                 into[name] = reader.TokenType switch
@@ -525,6 +701,24 @@ public static class XGBoostModelReader
             }
         }
 
+        /// <summary>The length of an array of numbers, each checked to be a number.</summary>
+        private int CountArray(ref Utf8JsonReader reader)
+        {
+            ReadStart(ref reader, JsonTokenType.StartArray, Path);
+            var count = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.Number)
+                {
+                    throw new ModelFormatException($"'{Path}' should hold numbers but holds {reader.TokenType}");
+                }
+
+                count++;
+            }
+
+            return count;
+        }
+
         private void ReadFloats(ref Utf8JsonReader reader, ArrayBuffer<float> into)
         {
             ReadStart(ref reader, JsonTokenType.StartArray, Path);
@@ -543,7 +737,8 @@ public static class XGBoostModelReader
                 {
                     JsonTokenType.True => true,
                     JsonTokenType.False => false,
-                    _ => reader.GetInt32() != 0,
+                    JsonTokenType.Number when reader.TryGetInt32(out var flag) && flag is 0 or 1 => flag == 1,
+                    _ => throw new ModelFormatException($"'{Path}' holds {(reader.TokenType == JsonTokenType.Number ? Encoding.UTF8.GetString(reader.ValueSpan) : reader.TokenType.ToString())}; a default direction is 0, 1, true or false"),
                 });
             }
         }
