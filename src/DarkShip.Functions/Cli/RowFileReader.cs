@@ -12,20 +12,31 @@ internal readonly record struct InputRow(long Line, float[]? Values, string? Err
 /// </summary>
 internal static class RowFileReader
 {
+    /// <summary>Longest line read, in characters: room for every feature written out at length, and never less than 1 MiB.</summary>
+    public static int MaxLineChars(int featureCount) => (int)Math.Clamp(featureCount * 64L, 1 << 20, 1 << 28);
+
     public static IEnumerable<InputRow> Read(TextReader reader, bool csv, int featureCount, IReadOnlyList<string> featureNames)
     {
         long line = 0;
         int[]? columnToFeature = null;
         var first = true;
-        while (reader.ReadLine() is { } text)
+        var lines = new BoundedLineReader(reader, MaxLineChars(featureCount));
+        while (lines.ReadLine(out var text) is var read && read != BoundedLineReader.Result.End)
         {
             line++;
+            if (read == BoundedLineReader.Result.TooLong)
+            {
+                first = false;
+                yield return new InputRow(line, null, $"the line is longer than {lines.MaxChars} characters; skipped");
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(text))
             {
                 continue;
             }
 
-            if (csv && first && LooksLikeHeader(text))
+            if (csv && first && LooksLikeHeader(text!))
             {
                 first = false;
                 columnToFeature = MapHeader(text, featureCount, featureNames, line);
@@ -33,12 +44,19 @@ internal static class RowFileReader
             }
 
             first = false;
-            yield return csv ? ParseCsv(line, text, featureCount, columnToFeature) : ParseJson(line, text, featureCount);
+            yield return csv ? ParseCsv(line, text!, featureCount, columnToFeature) : ParseJson(line, text!, featureCount);
         }
     }
 
-    private static bool LooksLikeHeader(string text) =>
-        text.Split(',').Any(c => c.Trim().Length > 0 && !float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+    /// <summary>
+    /// A header names columns: every non-empty cell is a name, none a number. A first data row with one
+    /// bad cell among numbers is a bad row (reported, written as null), never a header that swallows it.
+    /// </summary>
+    private static bool LooksLikeHeader(string text)
+    {
+        var cells = text.Split(',').Select(c => c.Trim()).Where(c => c.Length > 0).ToList();
+        return cells.Count > 0 && cells.All(c => !double.TryParse(c.Trim('"'), NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+    }
 
     /// <summary>
     /// Maps header columns to feature indices by name: the model's names, or XGBoost's defaults
@@ -51,6 +69,16 @@ internal static class RowFileReader
         var columns = text.Split(',').Select(c => c.Trim().Trim('"')).ToArray();
         var named = featureNames.Count > 0;
         var names = named ? featureNames : [.. Enumerable.Range(0, featureCount).Select(i => $"f{i}")];
+        if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidDataException($"line {line}: the model names feature '{twice.Key}' more than once, so a header cannot say which column is which; remove the header to take the columns in the model's order");
+        }
+
+        if (columns.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        {
+            throw new InvalidDataException($"line {line}: the header names '{repeated.Key}' more than once");
+        }
+
         var byName = names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal);
         if (!named && !columns.All(byName.ContainsKey))
         {
@@ -94,6 +122,11 @@ internal static class RowFileReader
             }
             else if (float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
             {
+                if (!float.IsFinite(v))
+                {
+                    return new InputRow(line, null, $"column {c + 1} ('{Shorten(cell)}') is outside the range of a 32-bit float");
+                }
+
                 values[target] = v;
             }
             else
@@ -131,7 +164,12 @@ internal static class RowFileReader
                         values[i] = float.NaN;
                         break;
                     case JsonValueKind.Number:
-                        values[i] = (float)cell.GetDouble();
+                        if (!cell.TryGetDouble(out var d) || !float.IsFinite((float)d))
+                        {
+                            return new InputRow(line, null, $"value {i + 1} ({Shorten(cell.GetRawText())}) is outside the range of a 32-bit float");
+                        }
+
+                        values[i] = (float)d;
                         break;
                     default:
                         return new InputRow(line, null, $"value {i + 1} is {cell.ValueKind}, not a number or null");
@@ -149,4 +187,74 @@ internal static class RowFileReader
     }
 
     private static string Shorten(string s) => s.Length <= 20 ? s : s[..20] + "…";
+}
+
+/// <summary>Reads lines of at most <see cref="MaxChars"/> characters: a longer one is skipped whole, never held in memory.</summary>
+internal sealed class BoundedLineReader(TextReader reader, int maxChars)
+{
+    private readonly char[] buffer = new char[64 * 1024];
+    private readonly System.Text.StringBuilder line = new();
+    private int position;
+    private int length;
+
+    public enum Result
+    {
+        Line,
+        TooLong,
+        End,
+    }
+
+    public int MaxChars { get; } = maxChars;
+
+    /// <summary>The next line (without its end), or whether it was too long, or the end of the input.</summary>
+    public Result ReadLine(out string? text)
+    {
+        line.Clear();
+        var tooLong = false;
+        var any = false;
+        while (true)
+        {
+            if (position == length)
+            {
+                length = reader.Read(buffer, 0, buffer.Length);
+                position = 0;
+                if (length == 0)
+                {
+                    text = tooLong ? null : line.ToString();
+                    return tooLong ? Result.TooLong : any ? Result.Line : Result.End;
+                }
+            }
+
+            any = true;
+            var end = Array.IndexOf(buffer, '\n', position, length - position);
+            var stop = end < 0 ? length : end;
+            if (!tooLong)
+            {
+                line.Append(buffer, position, stop - position);
+                if (line.Length > MaxChars)
+                {
+                    tooLong = true;
+                    line.Clear();
+                }
+            }
+
+            position = end < 0 ? length : end + 1;
+            if (end >= 0)
+            {
+                if (tooLong)
+                {
+                    text = null;
+                    return Result.TooLong;
+                }
+
+                if (line.Length > 0 && line[^1] == '\r')
+                {
+                    line.Length--;
+                }
+
+                text = line.ToString();
+                return Result.Line;
+            }
+        }
+    }
 }

@@ -13,7 +13,8 @@ namespace DarkShip.Functions.Cli;
 /// </summary>
 internal static class ScoreCommand
 {
-    private const int ChunkRows = 1024;
+    /// <summary>Most values (rows × features) scored in one batch: chunks stay near 16 MiB however wide the model.</summary>
+    private const int ChunkValues = 4 << 20;
 
     public static Command Create()
     {
@@ -54,21 +55,40 @@ internal static class ScoreCommand
             return 2;
         }
 
+        if (outputFile is not null && outputFile.Directory is { Exists: false } folder)
+        {
+            await stderr.WriteLineAsync($"error: the folder of --output, {folder.FullName}, does not exist");
+            return 2;
+        }
+
         var kind = margin ? OutputKind.Margin : OutputKind.Transformed;
         var width = model.GetOutputCount(kind);
-        using var reader = new StreamReader(inputFile.FullName);
-        var writer = outputFile is null ? stdout : new StreamWriter(outputFile.FullName, append: false) { AutoFlush = false };
-        long scored = 0, bad = 0;
+        StreamReader reader;
+        TextWriter writer;
         try
         {
-            var chunk = new List<InputRow>(ChunkRows);
-            var rows = new float[ChunkRows * model.FeatureCount];
-            var results = new float[ChunkRows * width];
+            reader = new StreamReader(inputFile.FullName);
+            writer = outputFile is null ? stdout : new StreamWriter(outputFile.FullName, append: false) { AutoFlush = false };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+
+        using var input = reader;
+        long scored = 0, bad = 0;
+        var chunkRows = Math.Clamp(ChunkValues / Math.Max(model.FeatureCount, width), 1, 1024);
+        try
+        {
+            var chunk = new List<InputRow>(chunkRows);
+            var rows = new float[chunkRows * model.FeatureCount];
+            var results = new float[chunkRows * width];
             foreach (var row in RowFileReader.Read(reader, csv, model.FeatureCount, model.FeatureNames))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 chunk.Add(row);
-                if (chunk.Count == ChunkRows)
+                if (chunk.Count == chunkRows)
                 {
                     (var s, var b) = await FlushAsync(model, kind, width, chunk, rows, results, writer, stderr);
                     scored += s;

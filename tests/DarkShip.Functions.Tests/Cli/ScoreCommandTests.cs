@@ -128,6 +128,105 @@ public sealed class ScoreCommandTests : IDisposable
         Assert.Contains(".csv or .jsonl", stderr.ToString(), StringComparison.Ordinal);
     }
 
+    private static FileInfo Model(string fixture = "binary_logistic_gbtree") => new(TestPaths.Fixture(fixture, "model.json"));
+
+    private static string Csv(double?[] row) => string.Join(",", row.Select(v => v?.ToString("R", CultureInfo.InvariantCulture) ?? ""));
+
+    [Fact]
+    public async Task Run_FirstDataRowWithABadCell_IsABadRow_NotAHeader_AndNoRowIsLost()
+    {
+        var (rows, _) = Fixture("binary_logistic_gbtree", "transformed");
+        var bad = Csv(rows[0]).Split(',');
+        bad[3] = "abc";
+        var input = Write("rows.csv", [string.Join(",", bad), Csv(rows[1]), Csv(rows[2])]);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var code = await ScoreCommand.RunAsync(Model(), input, false, null, stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length); // one output per input row, still aligned
+        Assert.Equal("null", lines[0]);
+        Assert.Contains("line 1: column 4 ('abc') is not a number", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ModelWithDuplicateFeatureNames_AndAHeader_Exits2WithTheReason()
+    {
+        var model = JsonNode.Parse(File.ReadAllText(Model().FullName))!;
+        model["learner"]!["feature_names"] = new JsonArray([.. Enumerable.Range(0, 30).Select(i => (JsonNode?)(i < 2 ? "same" : $"x{i}"))]);
+        model["learner"]!["feature_types"] = new JsonArray([.. Enumerable.Range(0, 30).Select(_ => (JsonNode?)"float")]);
+        var modelFile = Write("named.json", [model.ToJsonString()]);
+        var input = Write("rows.csv", [string.Join(",", Enumerable.Range(0, 30).Select(i => i < 2 ? "same" : $"x{i}")), string.Join(",", Enumerable.Repeat("1", 30))]);
+        var stderr = new StringWriter();
+
+        var code = await ScoreCommand.RunAsync(modelFile, input, false, null, TextWriter.Null, stderr, CancellationToken.None);
+
+        Assert.Equal(2, code);
+        Assert.Contains("names feature 'same' more than once", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_OutputIntoAMissingFolder_Exits2WithoutAStackTrace()
+    {
+        var (rows, _) = Fixture("binary_logistic_gbtree", "transformed");
+        var input = Write("rows.csv", [Csv(rows[0])]);
+        var stderr = new StringWriter();
+
+        var code = await ScoreCommand.RunAsync(Model(), input, false, new FileInfo(Path.Combine(dir.FullName, "no", "such", "out.jsonl")), TextWriter.Null, stderr, CancellationToken.None);
+
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("rows.csv", "1e400")]
+    [InlineData("rows.csv", "Infinity")]
+    [InlineData("rows.csv", "-Infinity")]
+    [InlineData("rows.csv", "3.5e38")]
+    [InlineData("rows.jsonl", "1e400")]
+    [InlineData("rows.jsonl", "3.5e38")]
+    public async Task Run_NumbersBeyondAFloat_AreBadRows_NotInfinities(string file, string value)
+    {
+        var cells = Enumerable.Repeat("1", 30).ToArray();
+        cells[5] = value;
+        var line = file.EndsWith(".csv", StringComparison.Ordinal) ? string.Join(",", cells) : "[" + string.Join(",", cells) + "]";
+        var input = Write(file, [line, line.Replace(value, "2", StringComparison.Ordinal)]);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        var code = await ScoreCommand.RunAsync(Model(), input, false, null, stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.Equal("null", stdout.ToString().Split('\n')[0]);
+        Assert.Contains("outside the range of a 32-bit float", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_AHugeLine_IsSkippedAsABadRow_WithoutHoldingIt()
+    {
+        var (rows, _) = Fixture("binary_logistic_gbtree", "transformed");
+        var path = Path.Combine(dir.FullName, "rows.csv");
+        await using (var w = new StreamWriter(path))
+        {
+            await w.WriteLineAsync(Csv(rows[0]));
+            await w.WriteAsync(new string('9', RowFileReader.MaxLineChars(30) + 10)); // one line past the limit
+            await w.WriteLineAsync();
+            await w.WriteLineAsync(Csv(rows[1]));
+        }
+
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await ScoreCommand.RunAsync(Model(), new FileInfo(path), false, null, stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("null", lines[1]);
+        Assert.Contains("line 2: the line is longer than", stderr.ToString(), StringComparison.Ordinal);
+    }
+
     private FileInfo Write(string name, IEnumerable<string> lines)
     {
         var path = Path.Combine(dir.FullName, name);
