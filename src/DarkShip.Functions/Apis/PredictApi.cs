@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Manifests;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Predictions;
@@ -30,7 +30,7 @@ internal sealed record PredictBatchRequest(List<PredictRequest>? Rows);
 /// <summary>The answer to a batch, one prediction per row in order.</summary>
 internal sealed record PredictBatchResponse(PredictResponse[] Predictions);
 
-internal static partial class PredictApi
+internal static class PredictApi
 {
     /// <summary>Most rows one batch call may carry.</summary>
     public const int MaxBatchRows = 100;
@@ -97,9 +97,9 @@ internal static partial class PredictApi
     private static Dictionary<string, string[]> Validate(string model, bool missingBody)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (!ModelName().IsMatch(model))
+        if (!ModelLadder.IsValidName(model))
         {
-            errors["model"] = ["A model name is 1 to 63 letters, digits, '-' or '_', starting with a letter or digit."];
+            errors["model"] = [ModelLadder.ModelNameRule];
         }
 
         if (missingBody)
@@ -165,7 +165,4 @@ internal static partial class PredictApi
             multiclass ? p.Scores : null,
             p.Decision, p.Degraded, p.FeatureAgeSeconds);
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
-    private static partial Regex ModelName();
 }

@@ -124,6 +124,12 @@ internal sealed class ModelsCli(
 
     public async Task<int> RegisterAsync(string name, FileInfo artifact, FileInfo manifestFile, string? version, LadderActor actor, CancellationToken cancellationToken)
     {
+        if (!ModelLadder.IsValidName(name))
+        {
+            await error.WriteLineAsync($"models register: '{name}' is not a model name. {ModelLadder.ModelNameRule}");
+            return ModelsCommand.BadInput;
+        }
+
         foreach (var file in new[] { artifact, manifestFile }.Where(f => !f.Exists))
         {
             await error.WriteLineAsync($"models register: {file.FullName} does not exist.");

@@ -43,6 +43,14 @@ public sealed partial class ModelLadder(IModelRegistry registry, IModelEventLog 
 
     private static readonly Regex VersionLabel = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
 
+    private static readonly Regex ModelNamePattern = new("^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$", RegexOptions.CultureInvariant);
+
+    /// <summary>What a model name is, for messages.</summary>
+    public const string ModelNameRule = "A model name is 1 to 63 letters, digits, '-' or '_', starting with a letter or digit.";
+
+    /// <summary>Whether <paramref name="name"/> is a usable model name (it is a table partition key and a blob folder): <see cref="ModelNameRule"/>.</summary>
+    public static bool IsValidName(string? name) => name is not null && ModelNamePattern.IsMatch(name);
+
     /// <summary>Whether <paramref name="version"/> is a usable version label: a letter or digit, then up to 63 letters, digits, '.', '_' or '-'.</summary>
     public static bool IsValidVersion(string version) => VersionLabel.IsMatch(version);
 

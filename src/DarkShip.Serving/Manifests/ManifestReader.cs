@@ -24,10 +24,18 @@ namespace DarkShip.Serving.Manifests;
 /// </remarks>
 public static class ManifestReader
 {
+    /// <summary>Longest <c>cacheSeconds</c> or <c>maxAgeSeconds</c> accepted: ten years.</summary>
+    public const double MaxSeconds = 10 * 365 * 86_400.0;
+
     /// <summary>Parses and checks <paramref name="utf8Json"/>.</summary>
     /// <exception cref="ManifestException">The manifest is malformed or inconsistent.</exception>
     public static ModelManifest Parse(ReadOnlySpan<byte> utf8Json)
     {
+        if (FirstInvalidUtf8(utf8Json) is { } bad)
+        {
+            throw new ManifestException([$"not valid UTF-8 (byte {bad}): save the manifest as UTF-8"]);
+        }
+
         JsonDocument doc;
         try
         {
@@ -42,9 +50,25 @@ public static class ManifestReader
         using (doc)
         {
             var errors = new List<string>();
+            DuplicateMembers(doc.RootElement, "", errors);
             var manifest = Read(doc.RootElement, errors);
             return errors.Count == 0 ? manifest! : throw new ManifestException(errors);
         }
+    }
+
+    private static int? FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length;)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return i;
+            }
+
+            i += consumed;
+        }
+
+        return null;
     }
 
     private static ModelManifest? Read(JsonElement root, List<string> errors)
@@ -71,6 +95,11 @@ public static class ManifestReader
             foreach (var p in g.EnumerateObject())
             {
                 var path = $"groups.{p.Name}";
+                if (groups.Any(x => x.Name == p.Name))
+                {
+                    continue; // reported by DuplicateMembers
+                }
+
                 if (!FeatureGroups.IsValidName(p.Name))
                 {
                     errors.Add($"{path}: a group name is a letter then up to 39 letters or digits");
@@ -78,12 +107,13 @@ public static class ManifestReader
 
                 var required = p.Value.ValueKind == JsonValueKind.Object && p.Value.TryGetProperty("required", out var r) && r.ValueKind == JsonValueKind.True;
                 var cacheSeconds = Number(p.Value, "cacheSeconds", path + ".cacheSeconds", errors) ?? 0;
-                if (cacheSeconds < 0)
+                if (cacheSeconds is < 0 or > MaxSeconds)
                 {
-                    errors.Add($"{path}.cacheSeconds: must not be negative");
+                    errors.Add($"{path}.cacheSeconds: 0 to {MaxSeconds:0} seconds");
+                    cacheSeconds = 0;
                 }
 
-                groups.Add(new ManifestGroup(p.Name, required, TimeSpan.FromSeconds(Math.Max(0, cacheSeconds))));
+                groups.Add(new ManifestGroup(p.Name, required, TimeSpan.FromSeconds(cacheSeconds)));
             }
         }
         else if (root.TryGetProperty("groups", out _))
@@ -151,7 +181,20 @@ public static class ManifestReader
             errors.Add($"assignmentGroup: '{assignment}' is not one of the manifest's groups");
         }
 
-        var baseline = root.TryGetProperty("baseline", out var b) && b.ValueKind == JsonValueKind.Object ? b.GetRawText() : null;
+        string? baseline = null;
+        if (root.TryGetProperty("baseline", out var b) && b.ValueKind != JsonValueKind.Null)
+        {
+            if (b.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add("baseline: an object with 'features' and 'prediction' histograms");
+            }
+            else
+            {
+                Baseline(b, features, errors);
+                baseline = b.GetRawText();
+            }
+        }
+
         return new ModelManifest(name, version, format, output, groups, features, decision, metric, assignment, baseline);
     }
 
@@ -185,15 +228,29 @@ public static class ManifestReader
         }
 
         var maxAgeSeconds = Number(item, "maxAgeSeconds", path + ".maxAgeSeconds", errors);
-        if (maxAgeSeconds <= 0)
+        if (maxAgeSeconds is <= 0 or > MaxSeconds)
         {
-            errors.Add($"{path}.maxAgeSeconds: must be positive");
+            errors.Add($"{path}.maxAgeSeconds: more than 0 and at most {MaxSeconds:0} seconds");
+            maxAgeSeconds = null;
         }
 
         IReadOnlyList<string>? categories = null;
         if (item.TryGetProperty("categories", out var c) && c.ValueKind == JsonValueKind.Array)
         {
             categories = [.. c.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.GetRawText())];
+            if (c.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
+            {
+                errors.Add($"{path}.categories: labels are strings");
+            }
+
+            if (categories.GroupBy(x => x, StringComparer.Ordinal).FirstOrDefault(x => x.Count() > 1) is { } twice)
+            {
+                errors.Add($"{path}.categories: '{twice.Key}' appears twice; each label is one code");
+            }
+        }
+        else if (item.TryGetProperty("categories", out var notArray) && notArray.ValueKind != JsonValueKind.Null)
+        {
+            errors.Add($"{path}.categories: an array of labels");
         }
 
         if (type == ManifestFeatureType.Category && categories is not { Count: > 0 })
@@ -207,10 +264,15 @@ public static class ManifestReader
             switch (type, def.ValueKind)
             {
                 case (ManifestFeatureType.Number, JsonValueKind.Number):
-                    fallback = (float)def.GetDouble();
-                    if (def.GetDouble() < min || def.GetDouble() > max)
+                    fallback = def.TryGetDouble(out var given) ? (float)given : float.NaN;
+                    if (!float.IsFinite(fallback))
                     {
-                        errors.Add($"{path}.default: {def.GetDouble().ToString(CultureInfo.InvariantCulture)} is outside [{min}, {max}]");
+                        errors.Add($"{path}.default: {def.GetRawText()} is not a finite 32-bit number");
+                        fallback = float.NaN;
+                    }
+                    else if (given < min || given > max)
+                    {
+                        errors.Add($"{path}.default: {given.ToString(CultureInfo.InvariantCulture)} is outside [{min}, {max}]");
                     }
 
                     break;
@@ -263,13 +325,13 @@ public static class ManifestReader
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Number)
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number))
         {
-            errors.Add($"{path}: a number");
+            errors.Add($"{path}: a finite number");
             return null;
         }
 
-        return value.GetDouble();
+        return number;
     }
 
     private static T Enum<T>(string? text, string path, List<string> errors)
@@ -280,11 +342,174 @@ public static class ManifestReader
             return default;
         }
 
-        if (!System.Enum.TryParse<T>(text, ignoreCase: true, out var value) || int.TryParse(text, CultureInfo.InvariantCulture, out _))
+        // Only a name, exactly: TryParse alone also takes numbers and comma lists ("regression,multiclass").
+        if (System.Enum.GetNames<T>().Contains(text, StringComparer.OrdinalIgnoreCase) && System.Enum.TryParse<T>(text, ignoreCase: true, out var value))
         {
-            errors.Add($"{path}: '{text}' is not one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+            return value;
         }
 
-        return value;
+        errors.Add($"{path}: '{text}' is not one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+        return default;
+    }
+
+    /// <summary>A member written twice is refused wherever it is: JSON readers disagree on which one counts.</summary>
+    private static void DuplicateMembers(JsonElement element, string path, List<string> errors)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var p in element.EnumerateObject())
+                {
+                    var at = path.Length == 0 ? p.Name : $"{path}.{p.Name}";
+                    if (!seen.Add(p.Name))
+                    {
+                        errors.Add($"{at}: appears twice");
+                    }
+
+                    DuplicateMembers(p.Value, at, errors);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    DuplicateMembers(item, $"{path}[{i++}]", errors);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The training baseline, checked as strictly as DriftMonitor reads it: per feature of the manifest a
+    /// numeric histogram (<c>edges</c> increasing, <c>counts</c> one fewer) or, for booleans and categories,
+    /// <c>values</c> with their <c>counts</c>; counts are whole numbers from 0 to 2^53; <c>missing</c> too.
+    /// </summary>
+    private static void Baseline(JsonElement baseline, List<ManifestFeature> features, List<string> errors)
+    {
+        if (baseline.TryGetProperty("features", out var fs))
+        {
+            if (fs.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add("baseline.features: an object of feature name → histogram");
+            }
+            else
+            {
+                foreach (var p in fs.EnumerateObject())
+                {
+                    var path = $"baseline.features.{p.Name}";
+                    if (features.FirstOrDefault(f => f.Name == p.Name) is not { } feature)
+                    {
+                        errors.Add($"{path}: not a feature of the manifest");
+                    }
+                    else if (feature.Type == ManifestFeatureType.Number)
+                    {
+                        NumericHistogram(p.Value, path, errors);
+                    }
+                    else
+                    {
+                        CategoricalHistogram(p.Value, feature, path, errors);
+                    }
+                }
+            }
+        }
+
+        if (baseline.TryGetProperty("prediction", out var prediction))
+        {
+            NumericHistogram(prediction, "baseline.prediction", errors);
+        }
+    }
+
+    private static void NumericHistogram(JsonElement h, string path, List<string> errors)
+    {
+        if (h.ValueKind != JsonValueKind.Object || !h.TryGetProperty("edges", out var e) || e.ValueKind != JsonValueKind.Array || !h.TryGetProperty("counts", out var c) || c.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"{path}: a histogram {{\"edges\": […], \"counts\": […]}}");
+            return;
+        }
+
+        var edges = new List<double>();
+        foreach (var edge in e.EnumerateArray())
+        {
+            if (edge.ValueKind != JsonValueKind.Number || !edge.TryGetDouble(out var x) || !double.IsFinite(x))
+            {
+                errors.Add($"{path}.edges[{edges.Count}]: a finite number");
+                return;
+            }
+
+            edges.Add(x);
+        }
+
+        if (edges.Count < 2 || edges.Zip(edges.Skip(1)).Any(p => p.Second <= p.First))
+        {
+            errors.Add($"{path}.edges: at least two, strictly increasing");
+        }
+
+        Counts(c, path + ".counts", errors);
+        if (c.GetArrayLength() != edges.Count - 1)
+        {
+            errors.Add($"{path}.counts: {c.GetArrayLength()} counts for {edges.Count} edges (one fewer expected)");
+        }
+
+        Missing(h, path, errors);
+    }
+
+    private static void CategoricalHistogram(JsonElement h, ManifestFeature feature, string path, List<string> errors)
+    {
+        if (h.ValueKind != JsonValueKind.Object || !h.TryGetProperty("values", out var v) || v.ValueKind != JsonValueKind.Array || !h.TryGetProperty("counts", out var c) || c.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"{path}: a histogram {{\"values\": […], \"counts\": […]}}");
+            return;
+        }
+
+        if (v.GetArrayLength() != c.GetArrayLength())
+        {
+            errors.Add($"{path}.counts: {c.GetArrayLength()} counts for {v.GetArrayLength()} values");
+        }
+
+        var i = 0;
+        foreach (var value in v.EnumerateArray())
+        {
+            var known = value.ValueKind switch
+            {
+                JsonValueKind.True or JsonValueKind.False => feature.Type == ManifestFeatureType.Boolean,
+                JsonValueKind.String => feature.Categories?.Contains(value.GetString()!) == true,
+                JsonValueKind.Number => value.TryGetInt32(out var code) && code >= 0 && code < (feature.Type == ManifestFeatureType.Boolean ? 2 : feature.Categories?.Count ?? 0),
+                _ => false,
+            };
+            if (!known)
+            {
+                errors.Add($"{path}.values[{i}]: {value.GetRawText()} is not one of the feature's values");
+            }
+
+            i++;
+        }
+
+        Counts(c, path + ".counts", errors);
+        Missing(h, path, errors);
+    }
+
+    private static void Counts(JsonElement counts, string path, List<string> errors)
+    {
+        var i = 0;
+        foreach (var count in counts.EnumerateArray())
+        {
+            if (count.ValueKind != JsonValueKind.Number || !count.TryGetDouble(out var n) || n < 0 || n > 9_007_199_254_740_992 || n != Math.Floor(n))
+            {
+                errors.Add($"{path}[{i}]: {count.GetRawText()} is not a count (a whole number from 0 to 2^53)");
+            }
+
+            i++;
+        }
+    }
+
+    private static void Missing(JsonElement h, string path, List<string> errors)
+    {
+        if (h.TryGetProperty("missing", out var m) && (m.ValueKind != JsonValueKind.Number || !m.TryGetDouble(out var n) || n < 0 || n > 9_007_199_254_740_992 || n != Math.Floor(n)))
+        {
+            errors.Add($"{path}.missing: {m.GetRawText()} is not a count");
+        }
     }
 }
