@@ -8,23 +8,29 @@ internal readonly record struct CsvRecord(long Line, string[] Fields, string? Er
 /// <summary>
 /// Streams the records of an RFC 4180 CSV file: commas, double-quoted fields with <c>""</c> escapes and
 /// line breaks inside quotes, CRLF or LF. Blank lines are skipped. One record is in memory at a time.
+/// A quote that is never closed (within <see cref="MaxRecordLines"/> lines) makes that one line a bad
+/// record; the lines after it are read again as records of their own, so a stray quote costs one row,
+/// never the rest of the file.
 /// </summary>
 internal static class CsvRecords
 {
+    /// <summary>Most lines one quoted field may span before its opening quote is taken to be stray.</summary>
+    public const int MaxRecordLines = 1000;
+
     public static IEnumerable<CsvRecord> Read(TextReader reader)
     {
-        long line = 0;
+        var lines = new LineSource(reader);
         var fields = new List<string>();
         var field = new StringBuilder();
-        while (reader.ReadLine() is { } text)
+        while (lines.Next() is { } first)
         {
-            line++;
-            if (text.Length == 0)
+            if (first.Text.Length == 0)
             {
                 continue;
             }
 
-            var start = line;
+            var consumed = new List<(long Line, string Text)> { first };
+            var text = first.Text;
             fields.Clear();
             field.Clear();
             var quoted = false;
@@ -36,16 +42,17 @@ internal static class CsvRecords
                 {
                     if (quoted)
                     {
-                        // A quoted field runs on to the next line.
-                        if (reader.ReadLine() is not { } next)
+                        // A quoted field runs on to the next line, within bounds.
+                        if (consumed.Count >= MaxRecordLines || lines.Next() is not { } next)
                         {
                             error = "a quoted field is never closed";
+                            lines.PushBack(consumed.Skip(1)); // read those lines again, on their own
                             break;
                         }
 
-                        line++;
+                        consumed.Add(next);
                         field.Append('\n');
-                        text = next;
+                        text = next.Text;
                         i = -1;
                         continue;
                     }
@@ -93,7 +100,32 @@ internal static class CsvRecords
                 }
             }
 
-            yield return new CsvRecord(start, [.. fields], error);
+            yield return new CsvRecord(first.Line, error is null ? [.. fields] : [], error);
+        }
+    }
+
+    /// <summary>Numbered lines, with lines given back read again first.</summary>
+    private sealed class LineSource(TextReader reader)
+    {
+        private readonly Stack<(long Line, string Text)> pushedBack = new();
+        private long line;
+
+        public (long Line, string Text)? Next()
+        {
+            if (pushedBack.TryPop(out var again))
+            {
+                return again;
+            }
+
+            return reader.ReadLine() is { } text ? (++line, text) : null;
+        }
+
+        public void PushBack(IEnumerable<(long Line, string Text)> lines)
+        {
+            foreach (var l in lines.Reverse())
+            {
+                pushedBack.Push(l);
+            }
         }
     }
 }

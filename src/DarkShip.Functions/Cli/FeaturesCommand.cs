@@ -33,6 +33,13 @@ internal static class FeaturesCommand
     private const int ChunkRows = 20_000;
     private const int MaxReportedErrors = 20;
 
+    // Table Storage's limits, checked while scanning so that "nothing is written when a row is bad" holds
+    // for values the service would refuse too: 252 properties an entity (AsOf is one), 64 KiB a string
+    // property (32,767 UTF-16 characters), 1 MiB an entity (sized as the service sizes it).
+    private const int MaxValueColumns = 251;
+    private const int MaxStringChars = 32_767;
+    private const long MaxEntityBytes = 1024 * 1024;
+
     public static Command Create()
     {
         var group = new Option<string>("--group") { Description = "Feature group, e.g. consumer.", Required = true };
@@ -193,6 +200,11 @@ internal static class FeaturesCommand
             throw new InvalidDataException("the file has no value columns besides the key and the timestamp");
         }
 
+        if (values.Length > MaxValueColumns)
+        {
+            throw new InvalidDataException($"the file has {values.Length} value columns; Table Storage holds at most {MaxValueColumns} per entity (with AsOf)");
+        }
+
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
         {
             throw new InvalidDataException("two columns have the same name");
@@ -270,7 +282,26 @@ internal static class FeaturesCommand
             return $"{layout.Names[layout.TimestampColumn]}: '{record.Fields[layout.TimestampColumn]}' is not an ISO 8601 instant or Unix seconds";
         }
 
-        return null;
+        // The service's own size formula, every value counted as a string (its largest form).
+        var key = record.Fields[layout.KeyColumn];
+        long bytes = 4 + (key.Length * 2) + (20 * 2) + (8 + ("AsOf".Length * 2) + 8);
+        foreach (var c in layout.ValueColumns)
+        {
+            var cell = record.Fields[c];
+            if (cell.Length > MaxStringChars)
+            {
+                return $"{layout.Names[c]}: {cell.Length:N0} characters; Table Storage holds at most {MaxStringChars:N0} in a value";
+            }
+
+            if (cell.Length > 0 && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && !double.IsFinite(number))
+            {
+                return $"{layout.Names[c]}: '{Shorten(cell)}' is not a finite number (leave the cell empty for a missing value)";
+            }
+
+            bytes += 8 + (layout.Names[c].Length * 2) + 4 + (cell.Length * 2);
+        }
+
+        return bytes > MaxEntityBytes ? $"the row comes to {bytes:N0} bytes as a table entity; Table Storage holds at most {MaxEntityBytes:N0}" : null;
     }
 
     private static IEnumerable<FeatureSnapshot> ReadSnapshots(IngestOptions options, Layout layout, FeatureType[] types, DateTimeOffset now)
@@ -303,6 +334,8 @@ internal static class FeaturesCommand
             yield return new FeatureSnapshot(record.Fields[layout.KeyColumn], asOf, values, record.Line);
         }
     }
+
+    private static string Shorten(string s) => s.Length <= 20 ? s : s[..20] + "…";
 
     private static bool TryParseInstant(string text, out DateTimeOffset instant)
     {

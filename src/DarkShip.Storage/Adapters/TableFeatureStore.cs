@@ -136,14 +136,29 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
             }
 
             // History first, the latest row in the last transaction: a failure part-way leaves the latest row as it was.
+            // More than one transaction: what the history held before is read first, so that a failure part-way
+            // can put it back and the entity is written whole or not at all.
+            var chunks = actions.Chunk(TableClient.MaxTransactionActions).ToList();
+            var before = chunks.Count > 1 ? await HistoryAsync(table, entityKey, ordered, cancellationToken).ConfigureAwait(false) : null;
             TableTransactionResult? failed = null;
-            foreach (var chunk in actions.Chunk(TableClient.MaxTransactionActions))
+            var committed = 0;
+            foreach (var chunk in chunks)
             {
                 var result = await table.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
                 if (!result.Succeeded)
                 {
                     failed = result;
                     break;
+                }
+
+                committed++;
+            }
+
+            if (failed is not null && committed > 0 && before is not null)
+            {
+                if (await UndoAsync(table, chunks.Take(committed).SelectMany(c => c), before, cancellationToken).ConfigureAwait(false) is { } undoError)
+                {
+                    return new EntityWriteResult(entityKey, 0, $"{failed.FailedStatus} {failed.ErrorCode}: {failed.ErrorMessage}; and {undoError}: some of its history rows stay written, run the ingest again");
                 }
             }
 
@@ -160,6 +175,44 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
 
             return new EntityWriteResult(entityKey, 0, $"{failed.FailedStatus} {failed.ErrorCode}: {failed.ErrorMessage}");
         }
+    }
+
+    /// <summary>The entity's history rows between the oldest and newest instants being written, as they are now.</summary>
+    private static async Task<Dictionary<string, TableEntity>> HistoryAsync(TableClient table, string entityKey, List<FeatureSnapshot> ordered, CancellationToken cancellationToken)
+    {
+        string from = HistoryRowKey(ordered[^1].AsOf), to = HistoryRowKey(ordered[0].AsOf); // inverted: newest sorts first
+        var rows = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync(ODataFilter.Create($"PartitionKey eq {entityKey} and RowKey ge {from} and RowKey le {to}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            rows[row.RowKey] = row;
+        }
+
+        return rows;
+    }
+
+    /// <summary>Puts back the history rows the committed transactions overwrote and removes those they added; the reason it could not, or null.</summary>
+    private static async Task<string?> UndoAsync(TableClient table, IEnumerable<TableTransactionAction> committed, Dictionary<string, TableEntity> before, CancellationToken cancellationToken)
+    {
+        var undo = committed.Select(a => before.TryGetValue(a.Entity.RowKey, out var old)
+            ? TableTransactionAction.Upsert(old, TableUpdateMode.Replace)
+            : TableTransactionAction.Delete(a.Entity)).ToList();
+        try
+        {
+            foreach (var chunk in undo.Chunk(TableClient.MaxTransactionActions))
+            {
+                var result = await table.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
+                if (!result.Succeeded)
+                {
+                    return $"undoing it failed ({result.FailedStatus} {result.ErrorCode})";
+                }
+            }
+        }
+        catch (Azure.RequestFailedException e)
+        {
+            return $"undoing it failed ({e.Status} {e.ErrorCode})";
+        }
+
+        return null;
     }
 
     private TableClient Table(string group) => tables.GetOrAdd(group, g => tableFor(TableName(g)));
