@@ -124,9 +124,10 @@ internal static class OutcomesApi
         }
 
         var ok = true;
-        if (request.PredictionId is not { } id || PredictionId.TimestampOf(id) is null)
+        var id = PredictionId.Normalize(request.PredictionId); // the whole id checked, and in the one case the log is keyed by
+        if (id is null)
         {
-            errors[at + "predictionId"] = ["A prediction id is the 26-character id a prediction was answered with."];
+            errors[at + "predictionId"] = ["A prediction id is the 26-character id a prediction was answered with (Crockford base 32)."];
             ok = false;
         }
 
@@ -154,6 +155,6 @@ internal static class OutcomesApi
             ok = false;
         }
 
-        return ok ? new Outcome(request.PredictionId!, label, request.ObservedAt ?? now) : null;
+        return ok ? new Outcome(id!, label, request.ObservedAt ?? now) : null;
     }
 }

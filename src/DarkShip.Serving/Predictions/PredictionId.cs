@@ -40,7 +40,38 @@ public static class PredictionId
         return Encode(bytes);
     }
 
-    /// <summary>The instant encoded in <paramref name="id"/>, or <see langword="null"/> when it is not a prediction id.</summary>
+    /// <summary>
+    /// The id in its one spelling (Crockford base 32 in upper case, as DarkShip writes it), or
+    /// <see langword="null"/> when <paramref name="id"/> is not a prediction id: 26 characters of the
+    /// alphabet, every one of them, the first no larger than 7 (128 bits), stamped no later than the year 9999.
+    /// </summary>
+    public static string? Normalize(string? id)
+    {
+        if (id is not { Length: 26 })
+        {
+            return null;
+        }
+
+        Span<char> chars = stackalloc char[26];
+        for (var i = 0; i < 26; i++)
+        {
+            chars[i] = char.ToUpperInvariant(id[i]);
+            if (Alphabet.IndexOf(chars[i], StringComparison.Ordinal) < 0)
+            {
+                return null;
+            }
+        }
+
+        if (chars[0] > '7')
+        {
+            return null; // more than 128 bits
+        }
+
+        var normal = new string(chars);
+        return TimestampOf(normal) is null ? null : normal;
+    }
+
+    /// <summary>The instant encoded in <paramref name="id"/>, or <see langword="null"/> when its first 10 characters are no timestamp (see <see cref="Normalize"/> for the whole id).</summary>
     public static DateTimeOffset? TimestampOf(string id)
     {
         if (id.Length != 26)

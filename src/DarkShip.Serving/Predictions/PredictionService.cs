@@ -64,6 +64,12 @@ public sealed partial class PredictionService(
     /// <summary>Arm name of the experiment.</summary>
     public const string ExperimentArm = "experiment";
 
+    /// <summary>Longest caller <c>requestId</c>: it travels in the mirror event and the model log, which have size limits of their own.</summary>
+    public const int MaxRequestIdLength = 128;
+
+    /// <summary>Most entities one request may name (one per feature group).</summary>
+    public const int MaxEntities = 32;
+
     /// <summary>Scores one row.</summary>
     public Task<PredictOutcome> PredictAsync(string model, PredictionRequest request, CancellationToken cancellationToken = default) =>
         PredictAsync(model, [request], cancellationToken);
@@ -215,6 +221,16 @@ public sealed partial class PredictionService(
     private Row Plan(ModelLineup lineup, LoadedModel champion, PredictionRequest request, string prefix, Dictionary<string, string[]> errors)
     {
         var entities = request.Entities ?? new Dictionary<string, string>();
+        if (request.RequestId is { } requestId && (requestId.Length > MaxRequestIdLength || requestId.Any(char.IsControl)))
+        {
+            errors[$"{prefix}requestId"] = [$"A request id is at most {MaxRequestIdLength} characters, none of them control characters."];
+        }
+
+        if (entities.Count > MaxEntities)
+        {
+            errors[$"{prefix}entities"] = [$"A request names at most {MaxEntities} entities, one per feature group."];
+        }
+
         foreach (var (group, key) in entities)
         {
             if (!FeatureGroups.IsValidName(group))

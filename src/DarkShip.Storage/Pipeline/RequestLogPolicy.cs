@@ -7,7 +7,9 @@ namespace DarkShip.Storage.Pipeline;
 
 /// <summary>
 /// One log line per try with its <c>x-ms-client-request-id</c> (what Azure support asks for),
-/// status and duration. Only the path is logged: queries can carry entity keys.
+/// status and duration. Only the path is logged, and with its entity keys taken out: queries carry
+/// entity keys in their query string and point reads and writes in the path itself
+/// (<c>/features(PartitionKey='c1',RowKey='latest')</c>), and an entity key may be a customer's id.
 /// </summary>
 internal sealed partial class RequestLogPolicy(StorageService service, ILoggerFactory loggers) : HttpPipelinePolicy
 {
@@ -22,7 +24,7 @@ internal sealed partial class RequestLogPolicy(StorageService service, ILoggerFa
     private async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline, bool async)
     {
         var started = Stopwatch.GetTimestamp();
-        var path = message.Request.Uri.Path;
+        var path = Redact(message.Request.Uri.Path);
         try
         {
             if (async)
@@ -51,6 +53,13 @@ internal sealed partial class RequestLogPolicy(StorageService service, ILoggerFa
         {
             LogTry(logger, message.Request.Method.Method, path, status, message.Request.ClientRequestId, elapsed);
         }
+    }
+
+    /// <summary>The path with the keys of an entity address replaced: <c>/t(PartitionKey='c1',RowKey='x')</c> → <c>/t(…)</c>.</summary>
+    internal static string Redact(string path)
+    {
+        var open = path.IndexOf('(', StringComparison.Ordinal);
+        return open < 0 ? path : path[..open] + "(…)";
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} → {Status} (x-ms-client-request-id {RequestId}, {ElapsedMs:F1} ms)")]

@@ -102,6 +102,46 @@ public sealed class OutcomesApiTests(InMemoryHandler factory) : IClassFixture<In
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("/")]
+    [InlineData("#")]
+    [InlineData("\u0001")]
+    [InlineData("U")]
+    public async Task A_prediction_id_bad_anywhere_in_its_26_characters_is_422(string bad)
+    {
+        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
+        var id = PredictionId.New(TimeProvider.System);
+        var hostile = id[..20] + bad + id[21..];
+
+        using var response = await client.PostAsJsonAsync("/api/outcomes", new { predictionId = hostile, label = 1 });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("predictionId", out _));
+    }
+
+    [Fact]
+    public async Task A_lower_case_prediction_id_is_the_same_id_and_joins()
+    {
+        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
+        var predictionId = await PredictAsync(client);
+
+        JsonElement result = default;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            result = await PostAsync(client, new { predictionId = predictionId.ToLowerInvariant(), label = 0 });
+            if (result.GetProperty("joined").GetInt32() == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(50); // the model log is written in batches
+        }
+
+        Assert.Equal(1, result.GetProperty("joined").GetInt32());
+        Assert.Equal(predictionId, result.GetProperty("results")[0].GetProperty("predictionId").GetString());
+    }
+
     private static async Task<string> PredictAsync(HttpClient client)
     {
         using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new { f0 = 1.0, f1 = 2.0 } });

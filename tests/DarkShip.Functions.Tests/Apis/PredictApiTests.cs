@@ -96,6 +96,18 @@ public sealed class PredictApiTests(InMemoryHandler factory) : IClassFixture<InM
     }
 
     [Fact]
+    public async Task Predict_ARequestIdTooLongForTheLog_Is422_NotALostLogBatch()
+    {
+        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new { f0 = 1.0 }, requestId = new string('r', 40_000) });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("requestId", out _));
+    }
+
+    [Fact]
     public async Task Predict_UnknownFeatureName_Is422NamingIt()
     {
         using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();

@@ -171,3 +171,51 @@ public sealed class TableClientPipelineTests
             await Task.Delay(Timeout.Infinite, message.CancellationToken);
     }
 }
+
+public sealed class RequestLogPolicyTests
+{
+    [Fact]
+    public async Task Logs_NameNoEntityKey_InAPathOrAQuery()
+    {
+        var loggers = new RecordingLoggers();
+        var transport = new FakeTransport(new FakeResponse(500), new FakeResponse(500));
+        var options = new StorageClientOptions { Transport = transport, LoggerFactory = loggers };
+        options.Retry.MaxRetries = 1;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(1);
+        var client = new TableClient(StorageEndpoints.FromConnectionString("UseDevelopmentStorage=true"), "features", options: options);
+
+        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetEntityAsync("customer-4711", "latest"));
+
+        Assert.NotEmpty(loggers.Lines);
+        Assert.All(loggers.Lines, l => Assert.DoesNotContain("customer-4711", l, StringComparison.Ordinal));
+        Assert.Contains(loggers.Lines, l => l.Contains("features(…)", StringComparison.Ordinal));
+    }
+
+    private sealed class RecordingLoggers : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+        {
+        }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines)
+            {
+                Lines.Add(formatter(state, exception));
+            }
+        }
+    }
+}
