@@ -11,14 +11,9 @@ rows="${1:-100000}"
 dotnet build benchmarks/DarkShip.Serving.Benchmarks -c Release -o .build/bench-serving --nologo -v q -clp:ErrorsOnly
 dotnet build src/DarkShip.Functions -c Release -o .build/darkship --nologo -v q -clp:ErrorsOnly
 
-data=$(mktemp -d); pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-node node_modules/azurite/dist/src/azurite.js --silent --disableTelemetry --skipApiVersionCheck --loose --location "$data" \
-  --blobHost 127.0.0.1 --blobPort 10110 --queueHost 127.0.0.1 --queuePort 10111 --tableHost 127.0.0.1 --tablePort 10112 >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/10112) 2>/dev/null && break; sleep 0.1; done
-export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10110/devstoreaccount1;TableEndpoint=http://127.0.0.1:10112/devstoreaccount1"
+source tools/private-azurite.sh
+start_private_azurite 10110
+data=$azurite_data
 darkship() { dotnet .build/darkship/DarkShip.Functions.dll "$@" --settings /nonexistent; }
 
 dotnet .build/bench-serving/DarkShip.Serving.Benchmarks.dll seed-log --rows "$rows"

@@ -15,19 +15,14 @@ dotnet build src/DarkShip.Functions -c Release -o .build/darkship --nologo -v q 
 echo "== in process (1000 req/s) =="
 dotnet .build/bench-serving/DarkShip.Serving.Benchmarks.dll inprocess --rate 1000 --seconds "$seconds"
 
-data=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-node node_modules/azurite/dist/src/azurite.js --silent --disableTelemetry --skipApiVersionCheck --loose --location "$data" \
-  --blobHost 127.0.0.1 --blobPort 10100 --queueHost 127.0.0.1 --queuePort 10101 --tableHost 127.0.0.1 --tablePort 10102 >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/10102) 2>/dev/null && break; kill -0 "${pids[0]}" || { echo "Azurite died" >&2; exit 1; }; sleep 0.1; done
-export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10100/devstoreaccount1;TableEndpoint=http://127.0.0.1:10102/devstoreaccount1"
+source tools/private-azurite.sh
+start_private_azurite 10100
+data=$azurite_data
 export Logging__LogLevel__Default=Warning
 dotnet .build/darkship/DarkShip.Functions.dll demo seed --folder demo --settings /nonexistent >/dev/null
 dotnet .build/darkship/DarkShip.Functions.dll local --port 7171 --settings /nonexistent >"$data/local.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/7171) 2>/dev/null && break; kill -0 "${pids[1]}" || { cat "$data/local.log" >&2; exit 1; }; sleep 0.1; done
+cleanup_pids+=($!)
+for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/7171) 2>/dev/null && break; kill -0 "${cleanup_pids[1]}" || { cat "$data/local.log" >&2; exit 1; }; sleep 0.1; done
 
 for rate in 100 300; do
   echo "== end to end against Azurite ($rate req/s) =="

@@ -13,14 +13,8 @@ pkg=$(realpath "$pkg")
 port=$((20000 + RANDOM % 20000))
 cd "$(dirname "$0")/.."
 [ -d node_modules/azurite ] || npm ci --no-audit --no-fund
-data=$(mktemp -d); azurite=""
-cleanup() { [ -n "$azurite" ] && kill "$azurite" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-node node_modules/azurite/dist/src/azurite.js --silent --disableTelemetry --skipApiVersionCheck --loose --location "$data" \
-  --blobHost 127.0.0.1 --blobPort 10130 --queueHost 127.0.0.1 --queuePort 10131 --tableHost 127.0.0.1 --tablePort 10132 >/dev/null 2>&1 &
-azurite=$!
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/10132) 2>/dev/null && break; sleep 0.1; done
-export AzureWebJobsStorage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10130/devstoreaccount1;TableEndpoint=http://127.0.0.1:10132/devstoreaccount1"
+source tools/private-azurite.sh
+start_private_azurite 10130
 export MirrorHub__fullyQualifiedNamespace="127.0.0.1:9"
 
 ready() {
