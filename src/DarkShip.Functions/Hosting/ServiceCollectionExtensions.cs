@@ -204,7 +204,7 @@ internal sealed partial class ModelCacheRefresher(ModelCache cache, ServingOptio
             try
             {
                 var full = time.GetElapsedTime(lastFull) >= fullReload;
-                await cache.RefreshAsync(stoppingToken, full);
+                await (full ? cache.ReloadAsync(stoppingToken) : cache.RefreshAsync(stoppingToken));
                 if (full)
                 {
                     lastFull = time.GetTimestamp();

@@ -50,12 +50,16 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
         }
     }
 
+    /// <summary>Reads the registry if its revision changed and loads what is new. Returns whether the lineups were rebuilt.</summary>
+    public Task<bool> RefreshAsync(CancellationToken cancellationToken = default) => ReadRegistryAsync(full: false, cancellationToken);
+
     /// <summary>
-    /// Reads the registry if its revision changed (or, with <paramref name="full"/>, whatever the revision
-    /// says: the backstop against a change that did not move it) and loads what is new. Returns whether
-    /// the lineups were rebuilt.
+    /// Reads the whole registry whatever its revision says and loads what is new: the backstop against a
+    /// change that did not move the revision. Returns whether the lineups were rebuilt.
     /// </summary>
-    public async Task<bool> RefreshAsync(CancellationToken cancellationToken = default, bool full = false)
+    public Task<bool> ReloadAsync(CancellationToken cancellationToken = default) => ReadRegistryAsync(full: true, cancellationToken);
+
+    private async Task<bool> ReadRegistryAsync(bool full, CancellationToken cancellationToken)
     {
         await refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -24,6 +24,36 @@ public sealed class ModelCacheTests
     }
 
     [Fact]
+    public async Task Reload_AChangeThatDidNotMoveTheRevision_IsServedAnyway()
+    {
+        var h = new ServingHarness();
+        h.SeedEntities();
+        await h.RegisterAsync("1", ModelStage.Champion);
+        var cache = new DarkShip.Serving.Models.ModelCache(new StuckRevision(h.Registry), h.Registry, h.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger<DarkShip.Serving.Models.ModelCache>.Instance);
+        Assert.True(await cache.RefreshAsync());
+        await h.ChangeAsync("1", v => v with { Stage = ModelStage.RolledBack });
+
+        Assert.False(await cache.RefreshAsync()); // the poll sees no change
+        Assert.NotNull(cache.Find("fraud"));
+        Assert.True(await cache.ReloadAsync()); // the backstop reads everything
+
+        Assert.Null(cache.Find("fraud"));
+    }
+
+    /// <summary>A registry whose revision never moves: what a change lost between two writes looked like.</summary>
+    private sealed class StuckRevision(IModelRegistry inner) : IModelRegistry
+    {
+        public async Task<RegistrySnapshot?> ReadIfChangedAsync(string? knownRevision, CancellationToken cancellationToken = default) =>
+            knownRevision == "stuck" ? null : (await inner.ReadIfChangedAsync(null, cancellationToken))! with { Revision = "stuck" };
+
+        public Task<bool> TryAddAsync(ModelVersion version, CancellationToken cancellationToken = default) => inner.TryAddAsync(version, cancellationToken);
+
+        public Task<bool> TryUpdateAsync(IReadOnlyList<ModelVersion> versions, CancellationToken cancellationToken = default) => inner.TryUpdateAsync(versions, cancellationToken);
+
+        public Task<bool> TrySetRulesAsync(string model, PromotionRules rules, CancellationToken cancellationToken = default) => inner.TrySetRulesAsync(model, rules, cancellationToken);
+    }
+
+    [Fact]
     public async Task Refresh_NewChampion_SwapsAndStageChangesApply()
     {
         var h = await WithChampionAsync();
