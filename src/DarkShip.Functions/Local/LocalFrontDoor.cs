@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DarkShip.Functions.Definitions;
+using DarkShip.Functions.Hosting;
 
 namespace DarkShip.Functions.Local;
 
@@ -25,6 +26,7 @@ internal static partial class LocalFrontDoor
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails(); // the front door's own answers (413, 502, bad batches) are problem+json too
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = handler, Timeout = TimeSpan.FromMinutes(5) });
@@ -51,6 +53,14 @@ internal static partial class LocalFrontDoor
     /// <summary>Forwards a request to the handler unchanged, as the host does with <c>enableProxyingHttpRequest</c>.</summary>
     private static async Task ProxyAsync(HttpContext context, HttpClient handler)
     {
+        if (context.Request.ContentLength > HandlerLimits.MaxRequestBodyBytes)
+        {
+            // The handler refuses it before reading it; answer here rather than stream a body nobody reads.
+            await Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
+                detail: $"The body may hold at most {HandlerLimits.MaxRequestBodyBytes} bytes.").ExecuteAsync(context);
+            return;
+        }
+
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), context.Request.Path + context.Request.QueryString);
         if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using DarkShip.Functions.Hosting;
 using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Features;
+using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
 using DarkShip.Serving.Registry;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -140,6 +141,45 @@ public sealed class OutcomesApiTests(InMemoryHandler factory) : IClassFixture<In
 
         Assert.Equal(1, result.GetProperty("joined").GetInt32());
         Assert.Equal(predictionId, result.GetProperty("results")[0].GetProperty("predictionId").GetString());
+    }
+
+    [Fact]
+    public async Task Storage_out_of_reach_is_503_with_Retry_After_never_500()
+    {
+        using var client = factory.WithWebHostBuilder(b => b.ConfigureServices(services =>
+        {
+            var monitoring = new InMemoryMonitoringStore();
+            var registry = new InMemoryModelRegistry();
+            var down = new UnreachableOutcomes();
+            services.AddSingleton(new Stores(new InMemoryFeatureStore(), registry, registry, down, new InMemoryModelEventLog(), monitoring, monitoring, down, down, new InMemoryDriftStore()));
+        })).CreateClient();
+
+        using var response = await client.PostAsJsonAsync("/api/outcomes", new { predictionId = PredictionId.New(TimeProvider.System), label = 1 });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+        Assert.DoesNotContain("127.0.0.1", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal); // no exception text
+    }
+
+    /// <summary>Outcome and log stores whose account does not answer, as the storage client reports it after its retries.</summary>
+    private sealed class UnreachableOutcomes : IOutcomeStore, IPredictionLogReader, DarkShip.Serving.Batching.IBatchSink<DarkShip.Serving.Mirror.PredictionLogEntry>
+    {
+        private static Azure.RequestFailedException Down() => new(0, "Connection refused (127.0.0.1:10002)", new HttpRequestException("Connection refused"));
+
+        public Task<OutcomeRecord?> FindAsync(string predictionId, CancellationToken cancellationToken = default) => throw Down();
+
+        public Task SaveAsync(OutcomeRecord record, CancellationToken cancellationToken = default) => throw Down();
+
+        public Task SaveLabelsAsync(IReadOnlyList<LabelledPrediction> labels, CancellationToken cancellationToken = default) => throw Down();
+
+        public IAsyncEnumerable<OutcomeRecord> ReadByPredictionTimeAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) => throw Down();
+
+        public IAsyncEnumerable<LabelledPrediction> ReadLabelsAsync(string model, string version, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) => throw Down();
+
+        public Task<IReadOnlyList<LoggedPrediction>> FindLoggedAsync(string predictionId, CancellationToken cancellationToken = default) => throw Down();
+
+        public Task<DarkShip.Serving.Batching.BatchDelivery> WriteAsync(IReadOnlyList<DarkShip.Serving.Mirror.PredictionLogEntry> batch, CancellationToken cancellationToken) => throw Down();
     }
 
     private static async Task<string> PredictAsync(HttpClient client)

@@ -41,6 +41,30 @@ public sealed class LocalRunTests : IAsyncLifetime
         Assert.Contains("fraud", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/api/predict/fraud")]
+    [InlineData("/api/predict/fraud/batch")]
+    public async Task Predict_ABodyOverTheLimit_Is413ProblemJson_ThroughTheFrontDoor(string path)
+    {
+        using var content = new StringContent("{\"features\":{\"amount\":\"" + new string('x', 6 * 1024 * 1024) + "\"}}", Encoding.UTF8, "application/json");
+
+        using var response = await client!.PostAsync(path, content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Predict_ANulInTheModelName_IsKestrelsOwnBareProtocol400()
+    {
+        // %00 in the path is refused by Kestrel while parsing the request line, before any code of ours
+        // runs, so nothing of DarkShip's can shape the answer: a 400 with an empty body.
+        using var response = await client!.PostAsync("/api/predict/%00", new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task UnknownRoute_IsNotProxied()
     {
