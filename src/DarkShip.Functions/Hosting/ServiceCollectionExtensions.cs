@@ -32,6 +32,7 @@ internal static class ServiceCollectionExtensions
         {
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            o.SerializerOptions.AllowDuplicateProperties = false; // a member written twice is a 400, not "the last one wins"
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, HandlerJsonContext.Default);
         });
 

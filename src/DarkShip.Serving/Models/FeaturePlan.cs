@@ -119,6 +119,11 @@ public sealed class FeaturePlan
             if (inline[i] is { } given && TryEncode(i, given, out var value, out _))
             {
                 row[i] = value;
+                if (float.IsNaN(value))
+                {
+                    fallbacks[i] = FeatureFallback.Missing; // "NaN", or a label the model does not know: scored as missing, and said so
+                }
+
                 continue;
             }
 
@@ -137,6 +142,10 @@ public sealed class FeaturePlan
             else if (TryEncode(i, stored, out value, out _))
             {
                 row[i] = value;
+                if (float.IsNaN(value))
+                {
+                    fallbacks[i] = FeatureFallback.Missing;
+                }
             }
             else
             {
