@@ -12,6 +12,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
 {
     private readonly string dataFolder = Path.Combine(Path.GetTempPath(), "darkship-azurite-" + Guid.NewGuid().ToString("N"));
     private Process? azurite;
+    private int blob;
+    private int queue;
+    private int table;
 
     public StorageEndpoints Endpoints { get; private set; } = null!;
 
@@ -27,8 +30,41 @@ public sealed class AzuriteFixture : IAsyncLifetime
             throw new InvalidOperationException($"Azurite is not installed at {script}: run 'npm ci' in {root} (.ci/run does).");
         }
 
-        int blob = FreePort(), queue = FreePort(), table = FreePort();
+        (blob, queue, table) = (FreePort(), FreePort(), FreePort());
         Directory.CreateDirectory(dataFolder);
+        await StartAsync(script);
+
+        ConnectionString =
+            $"DefaultEndpointsProtocol=http;AccountName={StorageEndpoints.DevelopmentAccount};AccountKey={StorageEndpoints.DevelopmentKey};" +
+            $"TableEndpoint=http://127.0.0.1:{table}/{StorageEndpoints.DevelopmentAccount};BlobEndpoint=http://127.0.0.1:{blob}/{StorageEndpoints.DevelopmentAccount}";
+        Endpoints = StorageEndpoints.FromConnectionString(ConnectionString);
+    }
+
+    /// <summary>Freezes the emulator (SIGSTOP): connections are accepted by the kernel, nothing answers. For chaos tests on a private fixture.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>Lets a frozen emulator go on (SIGCONT).</summary>
+    public void Thaw() => Signal("CONT");
+
+    /// <summary>Kills the emulator; its data stays for <see cref="RestartAsync"/>.</summary>
+    public void Kill()
+    {
+        azurite!.Kill(entireProcessTree: true);
+        azurite.WaitForExit(10_000);
+    }
+
+    /// <summary>Starts the emulator again on the same ports and data.</summary>
+    public Task RestartAsync() =>
+        StartAsync(Path.Combine(RepositoryRoot(), "node_modules", "azurite", "dist", "src", "azurite.js"));
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, azurite!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    private async Task StartAsync(string script)
+    {
         var start = new ProcessStartInfo("node")
         {
             ArgumentList =
@@ -51,17 +87,13 @@ public sealed class AzuriteFixture : IAsyncLifetime
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await WaitForPortAsync(blob, deadline.Token);
         await WaitForPortAsync(table, deadline.Token);
-
-        ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={StorageEndpoints.DevelopmentAccount};AccountKey={StorageEndpoints.DevelopmentKey};" +
-            $"TableEndpoint=http://127.0.0.1:{table}/{StorageEndpoints.DevelopmentAccount};BlobEndpoint=http://127.0.0.1:{blob}/{StorageEndpoints.DevelopmentAccount}";
-        Endpoints = StorageEndpoints.FromConnectionString(ConnectionString);
     }
 
     public Task DisposeAsync()
     {
         if (azurite is { HasExited: false })
         {
+            Signal("CONT"); // a frozen one cannot die
             azurite.Kill(entireProcessTree: true);
             azurite.WaitForExit(10_000);
         }

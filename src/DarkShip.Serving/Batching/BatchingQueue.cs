@@ -122,27 +122,40 @@ public sealed partial class BatchingQueue<T>
     /// <summary>Starts the sender.</summary>
     public void Start() => running ??= Task.Run(SendLoopAsync);
 
-    /// <summary>Stops accepting items and delivers what is buffered, giving up after <paramref name="deadline"/>.</summary>
+    /// <summary>
+    /// Stops accepting items and delivers what is buffered, giving up after <paramref name="deadline"/>;
+    /// then logs what the queue came to, so a shutdown (with storage down, say) says what it could not deliver.
+    /// </summary>
     public async Task StopAsync(TimeSpan deadline)
     {
         channel.Writer.TryComplete();
-        if (running is null)
+        var abandoned = 0;
+        if (running is not null)
         {
-            return;
+            if (await Task.WhenAny(running, Task.Delay(deadline, time)).ConfigureAwait(false) != running)
+            {
+                abandoned = Buffered;
+                await abandon.CancelAsync().ConfigureAwait(false);
+                LogAbandoned(logger, Name, abandoned);
+            }
+
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
 
-        if (await Task.WhenAny(running, Task.Delay(deadline, time)).ConfigureAwait(false) != running)
+        var undelivered = Failed + Dropped + abandoned;
+        if (undelivered > 0)
         {
-            await abandon.CancelAsync().ConfigureAwait(false);
-            LogAbandoned(logger, Name, Buffered);
+            LogStoppedWithLosses(logger, Name, Enqueued, Delivered, Failed, Dropped, abandoned);
         }
-
-        try
+        else
         {
-            await running.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            LogStopped(logger, Name, Delivered);
         }
     }
 
@@ -189,6 +202,13 @@ public sealed partial class BatchingQueue<T>
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Queue}: {Lost} of {Count} items lost ({Rejected} refused by the destination, {Failed} not delivered after the transport's retries)")]
     private static partial void LogLost(ILogger logger, Exception? exception, string queue, int lost, int count, int rejected, int failed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Queue}: stopped; all {Delivered} items delivered")]
+    private static partial void LogStopped(ILogger logger, string queue, long delivered);
+
+    [LoggerMessage(EventId = 6400, EventName = "QueueStoppedWithLosses", Level = LogLevel.Error,
+        Message = "{Queue}: stopped; {Delivered} of {Enqueued} items delivered, {Failed} lost to the destination, {Dropped} dropped, {Abandoned} still buffered at the shutdown deadline")]
+    private static partial void LogStoppedWithLosses(ILogger logger, string queue, long enqueued, long delivered, long failed, long dropped, int abandoned);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Queue}: shutdown deadline passed with {Buffered} item(s) unsent")]
     private static partial void LogAbandoned(ILogger logger, string queue, int buffered);

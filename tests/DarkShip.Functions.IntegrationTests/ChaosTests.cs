@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DarkShip.Functions.Cli;
+using DarkShip.Functions.Local;
+using DarkShip.Serving.Batching;
+using DarkShip.Serving.Mirror;
+using DarkShip.Storage.IntegrationTests;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DarkShip.Functions.IntegrationTests;
+
+/// <summary>
+/// Storage faults through the local runner, each on a private Azurite that the test freezes or kills
+/// (the shared one serves the other tests meanwhile). Bounded: each test well under a minute.
+/// </summary>
+public sealed class ChaosTests : IAsyncLifetime
+{
+    private readonly AzuriteFixture azurite = new();
+    private readonly RecordingLogs logs = new();
+
+    public Task InitializeAsync() => azurite.InitializeAsync();
+
+    public Task DisposeAsync() => azurite.DisposeAsync();
+
+    private async Task<LocalRun> StartAsync()
+    {
+        await DemoSystem.SeedAsync(azurite);
+        return await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), DemoSystem.Settings(azurite, new Dictionary<string, string>()), CancellationToken.None,
+            services => services.AddSingleton<ILoggerProvider>(logs));
+    }
+
+    private static async Task<(HttpStatusCode Status, double Ms, string[] Degraded)> PredictAsync(HttpClient client, int i)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { entities = new { consumer = $"c{1 + (i % 50)}", store = "s9" }, features = new { amount = 100 + i, hour_of_day = 3 } });
+        var ms = watch.Elapsed.TotalMilliseconds;
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return (response.StatusCode, ms, []);
+        }
+
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, ms, [.. doc.RootElement.GetProperty("degraded").EnumerateArray().Select(d => d.GetString()!)]);
+    }
+
+    [Fact]
+    public async Task StorageFrozen_EveryAnswerComesWithinTheBudget_Degraded_NeverA5xx_AndRecoversAfter()
+    {
+        await using var run = await StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(run.Url) };
+        for (var i = 0; i < 200 && (await PredictAsync(client, i)).Degraded.Length > 0; i++)
+        {
+            // warm up until Azurite answers within the 50 ms budget
+        }
+
+        azurite.Freeze();
+        var frozen = new List<(HttpStatusCode Status, double Ms, string[] Degraded)>();
+        try
+        {
+            var started = Stopwatch.StartNew();
+            var pending = new List<Task<(HttpStatusCode, double, string[])>>();
+            for (var i = 0; started.Elapsed < TimeSpan.FromSeconds(4); i++)
+            {
+                pending.Add(PredictAsync(client, i)); // open loop: 20 requests a second whatever the answers do
+                await Task.Delay(50);
+            }
+
+            frozen.AddRange(await Task.WhenAll(pending));
+        }
+        finally
+        {
+            azurite.Thaw();
+        }
+
+        Assert.True(frozen.Count >= 40, $"only {frozen.Count} requests");
+        Assert.All(frozen, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.All(frozen, a => Assert.Contains("consumer:timedOut", a.Degraded)); // the store group is served from its TTL cache
+        Assert.True(frozen.Max(a => a.Ms) < 1000, $"slowest answer {frozen.Max(a => a.Ms):F0} ms with storage frozen (budget 50 ms)");
+
+        var recovered = false;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        for (var i = 0; !recovered && !deadline.IsCancellationRequested; i++)
+        {
+            recovered = (await PredictAsync(client, i)).Degraded.Length == 0;
+        }
+
+        Assert.True(recovered, "answers stayed degraded after storage came back");
+    }
+
+    [Fact]
+    public async Task ShutdownWithStorageGone_EndsWithinTheFlushLimit_AndSaysWhatItCouldNotDeliver()
+    {
+        var run = await StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(run.Url) };
+        var log = run.HandlerServices.GetRequiredService<BatchingQueue<PredictionLogEntry>>();
+        azurite.Kill();
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PredictAsync(client, i)).Status); // the cached champion answers, on defaults
+        }
+
+        var watch = Stopwatch.StartNew();
+        await run.DisposeAsync();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"shutdown took {watch.Elapsed}"); // the 10 s flush limit, and the runner's own stop
+        Assert.Equal(30, log.Enqueued);
+        Assert.True(log.Delivered == 0 && log.Failed + log.Dropped > 0, $"delivered {log.Delivered}, failed {log.Failed}, dropped {log.Dropped}");
+        var report = Assert.Single(logs.Messages, m => m.StartsWith("prediction-log: stopped; 0 of 30 items delivered", StringComparison.Ordinal));
+        Assert.Contains("lost to the destination", report, StringComparison.Ordinal);
+    }
+
+    /// <summary>Keeps every log message of the handler.</summary>
+    private sealed class RecordingLogs : ILoggerProvider, ILogger
+    {
+        private readonly List<string> messages = [];
+
+        public IReadOnlyList<string> Messages
+        {
+            get
+            {
+                lock (messages)
+                {
+                    return [.. messages];
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (messages)
+            {
+                messages.Add(formatter(state, exception));
+            }
+        }
+    }
+}
