@@ -30,10 +30,14 @@ internal static class DemoSystem
         return new LocalSettings(values);
     }
 
+    /// <summary>The storage account of <paramref name="azurite"/>.</summary>
+    public static StorageAccount Account(AzuriteFixture azurite) =>
+        StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)azurite.ConnectionString)]).Build());
+
     /// <summary>The demo seeded on Azurite (a no-op once done) and the registry's stores prepared.</summary>
     public static async Task<(StorageAccount Account, IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Audit)> SeedAsync(AzuriteFixture azurite)
     {
-        var account = StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)azurite.ConnectionString)]).Build());
+        var account = Account(azurite);
         Assert.Equal(0, await DemoCommand.SeedAsync(account.FeatureStore(), account, new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
         var (registry, artifacts, audit) = await account.PrepareAsync(CancellationToken.None);
         return (account, registry, artifacts, audit);

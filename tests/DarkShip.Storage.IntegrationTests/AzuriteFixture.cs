@@ -46,11 +46,18 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>Lets a frozen emulator go on (SIGCONT).</summary>
     public void Thaw() => Signal("CONT");
 
-    /// <summary>Kills the emulator; its data stays for <see cref="RestartAsync"/>.</summary>
+    /// <summary>
+    /// Ends the emulator (SIGTERM: it saves its data, which SIGKILL would lose, unlike a real account);
+    /// its data stays for <see cref="RestartAsync"/>.
+    /// </summary>
     public void Kill()
     {
-        azurite!.Kill(entireProcessTree: true);
-        azurite.WaitForExit(10_000);
+        Signal("TERM");
+        if (!azurite!.WaitForExit(10_000))
+        {
+            azurite.Kill(entireProcessTree: true);
+            azurite.WaitForExit(10_000);
+        }
     }
 
     /// <summary>Starts the emulator again on the same ports and data.</summary>

@@ -89,6 +89,7 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     failed = true;
+                    Telemetry.DarkShipTelemetry.ModelLoadFailures.Add(1, new KeyValuePair<string, object?>("model", version.Name), new KeyValuePair<string, object?>("version", version.Version));
                     LogLoadFailed(logger, e, version.Name, version.Version, version.Stage, e.Message);
                 }
             }
@@ -171,9 +172,12 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Model} version {Version} ({Stage})")]
     private static partial void LogLoaded(ILogger logger, string model, string version, ModelStage stage);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not load {Model} version {Version} ({Stage}); it serves nothing until fixed: {Reason}")]
+    /// <summary>The log event of a version that could not be loaded (alerts query it: a registered move that serving cannot follow).</summary>
+    public const int LoadFailedEventId = 6120;
+
+    [LoggerMessage(EventId = LoadFailedEventId, EventName = "ModelLoadFailed", Level = LogLevel.Error, Message = "Could not load {Model} version {Version} ({Stage}); it serves nothing until fixed: {Reason}")]
     private static partial void LogLoadFailed(ILogger logger, Exception exception, string model, string version, ModelStage stage, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Model}: version {Kept} keeps answering because the registry's champion {Wanted} did not load")]
+    [LoggerMessage(EventId = 6121, EventName = "ChampionKept", Level = LogLevel.Warning, Message = "{Model}: version {Kept} keeps answering because the registry's champion {Wanted} did not load")]
     private static partial void LogKeptChampion(ILogger logger, string model, string kept, string wanted);
 }

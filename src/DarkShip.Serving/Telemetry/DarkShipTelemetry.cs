@@ -48,6 +48,9 @@ public static class DarkShipTelemetry
     /// <summary><c>darkship.shadow.lost</c> (partition): mirror events of a batch that failed on the host's last retry, which the host then checkpoints past unscored.</summary>
     public static readonly Counter<long> ShadowLost = Meter.CreateCounter<long>("darkship.shadow.lost", description: "Mirror events the host checkpointed past after its last retry failed: never shadow-scored");
 
+    /// <summary><c>darkship.models.load_failures</c> (model, version): a live version that could not be loaded (missing or tampered file, a manifest the model or the features contradict); the previous champion keeps answering.</summary>
+    public static readonly Counter<long> ModelLoadFailures = Meter.CreateCounter<long>("darkship.models.load_failures", description: "Live versions that could not be loaded; the one before keeps answering");
+
     /// <summary><c>darkship.deadletters</c> (source): events set aside as unreadable.</summary>
     public static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("darkship.deadletters", description: "Events set aside in DeadLetters");
 
