@@ -16,6 +16,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   drift [--predictions 1000000]            DriftMonitor's cost against predictions and windows (benchmarks/drift.sh)
 //   seed-log [--rows 100000]                 a model log to export (benchmarks/export.sh)
 //   outcomes [--models 10] [--outcomes 1000] one POST of outcomes joined to the model log (benchmarks/outcomes.sh)
+//   soak [--rate 100] [--minutes 10]         the whole local system at a fixed rate, a line a minute (benchmarks/soak.sh)
 var mode = args.FirstOrDefault() ?? "inprocess";
 var rate = Option("--rate", mode == "http" ? 300 : 1000);
 var seconds = Option("--seconds", mode == "http" ? 20 : 10);
@@ -47,6 +48,13 @@ if (mode == "http")
     var e2e = await FixedRateAsync(rate, seconds, CallAsync);
     Report("end to end (HTTP → front door → handler → Azurite)", e2e);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  answers with a feature read past the 50 ms budget: {degraded} of {e2e.Count} ({100.0 * degraded / e2e.Count:F2} %)"));
+    return;
+}
+
+if (mode == "soak")
+{
+    // soak [--rate 100] [--minutes 10]: the whole local system under a fixed rate, a line a minute (benchmarks/soak.sh).
+    await Soak.RunAsync(FindRoot(), Option("--rate", 100), Option("--minutes", 10));
     return;
 }
 

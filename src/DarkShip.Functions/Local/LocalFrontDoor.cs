@@ -85,6 +85,12 @@ internal static partial class LocalFrontDoor
         {
             response = await handler.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
         }
+        catch (HttpRequestException e) when (e.InnerException is BadHttpRequestException bad)
+        {
+            // The caller's body, not the handler, failed: too slow (Kestrel's minimum data rate, 408) or cut off.
+            await Results.Problem(statusCode: bad.StatusCode, title: "Bad request body", detail: "The request body was not received in full or in time.").ExecuteAsync(context);
+            return;
+        }
         catch (HttpRequestException)
         {
             await Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Handler unavailable", detail: "The function app's handler did not answer.").ExecuteAsync(context);

@@ -66,6 +66,31 @@ public sealed class LocalRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Predict_ABodyTrickledBelowKestrelsMinimumRate_Is408_AndTheRunnerStaysHealthy()
+    {
+        var url = new Uri(run!.Url);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(url.Host, url.Port);
+        await using var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /api/predict/fraud HTTP/1.1\r\nHost: {url.Authority}\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{{"));
+        var reply = new StringBuilder();
+        var buffer = new byte[4096];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var read = stream.ReadAsync(buffer, deadline.Token).AsTask();
+        while (!read.IsCompleted)
+        {
+            await stream.WriteAsync(" "u8.ToArray(), deadline.Token); // 4 bytes a second: far below 240 B/s once the 5 s grace is over
+            await Task.WhenAny(read, Task.Delay(250, deadline.Token));
+        }
+
+        reply.Append(Encoding.ASCII.GetString(buffer, 0, await read));
+
+        Assert.StartsWith("HTTP/1.1 408", reply.ToString(), StringComparison.Ordinal);
+        using var after = await client!.PostAsJsonAsync("/api/predict/fraud", new { entities = new { consumer = "c1" } });
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode); // the runner answers as before (no model in this test's stores)
+    }
+
+    [Fact]
     public async Task UnknownRoute_IsNotProxied()
     {
         using var response = await client!.PostAsync("/api/nothing-here", null);
