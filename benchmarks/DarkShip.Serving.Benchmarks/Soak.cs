@@ -3,7 +3,9 @@ using System.Globalization;
 using DarkShip.Functions.Cli;
 using DarkShip.Functions.Hosting;
 using DarkShip.Functions.Local;
+using DarkShip.Serving.Batching;
 using DarkShip.Serving.Ladder;
+using DarkShip.Serving.Mirror;
 
 /// <summary>
 /// The soak (benchmarks/soak.sh, issue 20): the whole local system in this process (handler, front
@@ -36,7 +38,9 @@ internal static class Soak
         await using var run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), settings, CancellationToken.None);
         using var client = new HttpClient { BaseAddress = new Uri(run.Url) };
         var random = new Random(11);
-        Console.WriteLine("minute  requests  errors  p50 ms  p99 ms  rss MiB  gc heap MiB");
+        var mirror = run.HandlerServices.GetRequiredService<BatchingQueue<MirrorEvent>>();
+        var log = run.HandlerServices.GetRequiredService<BatchingQueue<PredictionLogEntry>>();
+        Console.WriteLine("minute  requests  errors  p50 ms  p99 ms  rss MiB  gc heap MiB  hub backlog  queued (mirror, log)  lost (mirror, log)");
         for (var minute = 1; minute <= minutes; minute++)
         {
             var latencies = new List<double>();
@@ -85,7 +89,7 @@ internal static class Soak
             GC.Collect();
             var sorted = latencies.Order().ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{minute,6}  {sorted.Length,8}  {errors,6}  {sorted[sorted.Length / 2],6:F2}  {sorted[(int)(sorted.Length * 0.99)],6:F2}  {Environment.WorkingSet / 1048576.0,7:F1}  {GC.GetTotalMemory(false) / 1048576.0,11:F1}"));
+                $"{minute,6}  {sorted.Length,8}  {errors,6}  {sorted[sorted.Length / 2],6:F2}  {sorted[(int)(sorted.Length * 0.99)],6:F2}  {Environment.WorkingSet / 1048576.0,7:F1}  {GC.GetTotalMemory(false) / 1048576.0,11:F1}  {run.Triggers.Hub!.Backlog,11}  {mirror.Buffered,8}, {log.Buffered,8}  {mirror.Failed + mirror.Dropped,8}, {log.Failed + log.Dropped,8}"));
         }
     }
 }

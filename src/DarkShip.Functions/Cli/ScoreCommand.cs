@@ -6,10 +6,11 @@ using DarkShip.Scoring.XGBoost;
 namespace DarkShip.Functions.Cli;
 
 /// <summary>
-/// <c>darkship score --model m.json --input rows.csv|rows.jsonl [--margin] [--output out.jsonl]</c>:
-/// scores a file offline, one output line per input row, streaming. A bad row is reported on
-/// stderr with its line number and written as <c>null</c> so outputs stay aligned with inputs.
-/// Exit codes: 0 all rows scored, 1 some rows were bad, 2 the model or the files could not be used.
+/// <c>darkship score --model m.json --input rows.csv|rows.jsonl [--margin] [--output out.jsonl] [--skip-bad-rows]</c>:
+/// scores a file offline, one output line per input row, streaming. Every row is checked first: a bad
+/// row is reported on stderr with its line number and nothing is written (exit 2), unless
+/// <c>--skip-bad-rows</c> says to write <c>null</c> for it so outputs stay aligned with inputs (exit 1).
+/// Exit codes: 0 all rows scored, 1 some rows were bad and skipped, 2 the model, the files or a row could not be used.
 /// </summary>
 internal static class ScoreCommand
 {
@@ -22,14 +23,15 @@ internal static class ScoreCommand
         var input = new Option<FileInfo>("--input") { Description = "Rows to score: .csv (empty cell = missing, optional header of feature names) or .jsonl (arrays, null = missing).", Required = true };
         var margin = new Option<bool>("--margin") { Description = "Write raw margins instead of the objective's transformed output." };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write one JSON value per row (default: standard output)." };
-        var command = new Command("score", "Score a file of rows with a model, offline.") { model, input, margin, output };
+        var skip = new Option<bool>("--skip-bad-rows") { Description = "Write null for bad rows (exit 1) instead of writing nothing (exit 2)." };
+        var command = new Command("score", "Score a file of rows with a model, offline.") { model, input, margin, output, skip };
         command.SetAction((result, cancellationToken) => RunAsync(
-            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(margin), result.GetValue(output),
+            result.GetValue(model)!, result.GetValue(input)!, result.GetValue(margin), result.GetValue(output), result.GetValue(skip),
             result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken));
         return command;
     }
 
-    public static async Task<int> RunAsync(FileInfo modelFile, FileInfo inputFile, bool margin, FileInfo? outputFile, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(FileInfo modelFile, FileInfo inputFile, bool margin, FileInfo? outputFile, bool skipBadRows, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         XGBoostModel model;
         try
@@ -59,6 +61,11 @@ internal static class ScoreCommand
         {
             await stderr.WriteLineAsync($"error: the folder of --output, {folder.FullName}, does not exist");
             return 2;
+        }
+
+        if (!skipBadRows && await CheckRowsAsync(model, inputFile, csv, stderr, cancellationToken) is { } refused)
+        {
+            return refused;
         }
 
         var kind = margin ? OutputKind.Margin : OutputKind.Transformed;
@@ -116,6 +123,43 @@ internal static class ScoreCommand
 
         await stderr.WriteLineAsync($"scored {scored} rows{(bad > 0 ? $", {bad} bad rows (written as null)" : "")}");
         return bad > 0 ? 1 : 0;
+    }
+
+    /// <summary>The first pass: every row read and checked, nothing written. Exit 2 with the bad rows by line, or null when all are good.</summary>
+    private static async Task<int?> CheckRowsAsync(XGBoostModel model, FileInfo inputFile, bool csv, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        long rows = 0, bad = 0;
+        try
+        {
+            using var reader = new StreamReader(inputFile.FullName);
+            foreach (var row in RowFileReader.Read(reader, csv, model.FeatureCount, model.FeatureNames))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                rows++;
+                if (row.Values is null && ++bad <= 20)
+                {
+                    await stderr.WriteLineAsync($"{inputFile.Name} line {row.Line}: {row.Error}");
+                }
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            await stderr.WriteLineAsync($"error: {inputFile.Name} {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+
+        if (bad == 0)
+        {
+            return null;
+        }
+
+        await stderr.WriteLineAsync($"score: {bad} of {rows} rows of {inputFile.Name} are bad; nothing was written. Fix them, or pass --skip-bad-rows to write null for them.");
+        return 2;
     }
 
     private static async Task<(long Scored, long Bad)> FlushAsync(XGBoostModel model, OutputKind kind, int width, List<InputRow> chunk, float[] rows, float[] results, TextWriter writer, TextWriter stderr)

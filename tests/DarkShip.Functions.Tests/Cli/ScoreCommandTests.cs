@@ -24,7 +24,7 @@ public sealed class ScoreCommandTests : IDisposable
         var output = new FileInfo(Path.Combine(dir.FullName, "out.jsonl"));
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(new FileInfo(TestPaths.Fixture("multi_softprob_wine", "model.json")), input, margin, output, TextWriter.Null, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(new FileInfo(TestPaths.Fixture("multi_softprob_wine", "model.json")), input, margin, output, skipBadRows: false, TextWriter.Null, stderr, CancellationToken.None);
 
         Assert.Equal(0, code);
         var lines = File.ReadAllLines(output.FullName);
@@ -47,7 +47,7 @@ public sealed class ScoreCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_BadRows_AreReportedByLineAndWrittenAsNull_ExitCode1()
+    public async Task Run_BadRows_WithSkipBadRows_AreReportedByLineAndWrittenAsNull_ExitCode1()
     {
         var (rows, _) = Fixture("binary_logistic_gbtree", "transformed");
         var good = JsonSerializer.Serialize(rows[0]);
@@ -55,7 +55,7 @@ public sealed class ScoreCommandTests : IDisposable
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(new FileInfo(TestPaths.Fixture("binary_logistic_gbtree", "model.json")), input, false, null, stdout, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(new FileInfo(TestPaths.Fixture("binary_logistic_gbtree", "model.json")), input, false, null, skipBadRows: true, stdout, stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -67,6 +67,28 @@ public sealed class ScoreCommandTests : IDisposable
         Assert.Contains("line 4:", errors, StringComparison.Ordinal);
         Assert.Contains("line 5: value 1 is String", errors, StringComparison.Ordinal);
         Assert.Contains("scored 3 rows, 3 bad rows", errors, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("rows.jsonl", "[1, 2, 3]", "expected 30 values, found 3")]
+    [InlineData("rows.jsonl", "{\"a\": 1", "not valid JSON")]
+    [InlineData("rows.csv", "1,2,3", "expected 30 values, found 3")]
+    [InlineData("rows.csv", "1,\"2", "expected 30 values, found 2")]
+    public async Task Run_AMalformedRow_Exits2WithTheFileAndLine_AndWritesNothing(string file, string bad, string reason)
+    {
+        var (rows, _) = Fixture("binary_logistic_gbtree", "transformed");
+        var good = file.EndsWith(".csv", StringComparison.Ordinal) ? string.Join(",", rows[0].Select(v => v?.ToString("R", CultureInfo.InvariantCulture) ?? "")) : JsonSerializer.Serialize(rows[0]);
+        var input = Write(file, [good, good, bad, good]);
+        var output = new FileInfo(Path.Combine(dir.FullName, "out.jsonl"));
+        var stderr = new StringWriter();
+
+        var code = await ScoreCommand.RunAsync(new FileInfo(TestPaths.Fixture("binary_logistic_gbtree", "model.json")), input, false, output, skipBadRows: false, TextWriter.Null, stderr, CancellationToken.None);
+
+        Assert.Equal(2, code);
+        Assert.False(File.Exists(output.FullName)); // nothing written
+        Assert.Contains($"{file} line 3:", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains(reason, stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("nothing was written", stderr.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -87,7 +109,7 @@ public sealed class ScoreCommandTests : IDisposable
 
         var stdout = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(Write("m.json", [model.ToJsonString()]), Write("rows.csv", [header, line]), false, null, stdout, new StringWriter(), CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(Write("m.json", [model.ToJsonString()]), Write("rows.csv", [header, line]), false, null, skipBadRows: false, stdout, new StringWriter(), CancellationToken.None);
 
         Assert.Equal(0, code);
         Assert.Equal(expected[0][0]!.Value, double.Parse(stdout.ToString().Trim(), CultureInfo.InvariantCulture), 1e-6);
@@ -100,7 +122,7 @@ public sealed class ScoreCommandTests : IDisposable
         model["learner"]!["feature_names"] = new JsonArray([.. Enumerable.Range(0, 30).Select(i => JsonValue.Create($"n{i}"))]);
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(Write("m.json", [model.ToJsonString()]), Write("rows.csv", ["n0,colour", "1,2"]), false, null, TextWriter.Null, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(Write("m.json", [model.ToJsonString()]), Write("rows.csv", ["n0,colour", "1,2"]), false, null, skipBadRows: false, TextWriter.Null, stderr, CancellationToken.None);
 
         Assert.Equal(2, code);
         Assert.Contains("line 1: the header names 'colour'", stderr.ToString(), StringComparison.Ordinal);
@@ -111,7 +133,7 @@ public sealed class ScoreCommandTests : IDisposable
     {
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(Write("m.json", ["{\"learner\": {"]), Write("rows.jsonl", ["[1]"]), false, null, TextWriter.Null, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(Write("m.json", ["{\"learner\": {"]), Write("rows.jsonl", ["[1]"]), false, null, skipBadRows: false, TextWriter.Null, stderr, CancellationToken.None);
 
         Assert.Equal(2, code);
         Assert.StartsWith("error: m.json:", stderr.ToString(), StringComparison.Ordinal);
@@ -122,7 +144,7 @@ public sealed class ScoreCommandTests : IDisposable
     {
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(new FileInfo(TestPaths.Fixture("binary_logistic_gbtree", "model.json")), Write("rows.txt", ["1"]), false, null, TextWriter.Null, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(new FileInfo(TestPaths.Fixture("binary_logistic_gbtree", "model.json")), Write("rows.txt", ["1"]), false, null, skipBadRows: false, TextWriter.Null, stderr, CancellationToken.None);
 
         Assert.Equal(2, code);
         Assert.Contains(".csv or .jsonl", stderr.ToString(), StringComparison.Ordinal);
@@ -142,7 +164,7 @@ public sealed class ScoreCommandTests : IDisposable
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(Model(), input, false, null, stdout, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(Model(), input, false, null, skipBadRows: true, stdout, stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -161,7 +183,7 @@ public sealed class ScoreCommandTests : IDisposable
         var input = Write("rows.csv", [string.Join(",", Enumerable.Range(0, 30).Select(i => i < 2 ? "same" : $"x{i}")), string.Join(",", Enumerable.Repeat("1", 30))]);
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(modelFile, input, false, null, TextWriter.Null, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(modelFile, input, false, null, skipBadRows: false, TextWriter.Null, stderr, CancellationToken.None);
 
         Assert.Equal(2, code);
         Assert.Contains("names feature 'same' more than once", stderr.ToString(), StringComparison.Ordinal);
@@ -174,7 +196,7 @@ public sealed class ScoreCommandTests : IDisposable
         var input = Write("rows.csv", [Csv(rows[0])]);
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(Model(), input, false, new FileInfo(Path.Combine(dir.FullName, "no", "such", "out.jsonl")), TextWriter.Null, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(Model(), input, false, new FileInfo(Path.Combine(dir.FullName, "no", "such", "out.jsonl")), skipBadRows: false, TextWriter.Null, stderr, CancellationToken.None);
 
         Assert.Equal(2, code);
         Assert.Contains("does not exist", stderr.ToString(), StringComparison.Ordinal);
@@ -196,7 +218,7 @@ public sealed class ScoreCommandTests : IDisposable
         var stdout = new StringWriter();
         var stderr = new StringWriter();
 
-        var code = await ScoreCommand.RunAsync(Model(), input, false, null, stdout, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(Model(), input, false, null, skipBadRows: true, stdout, stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         Assert.Equal("null", stdout.ToString().Split('\n')[0]);
@@ -218,7 +240,7 @@ public sealed class ScoreCommandTests : IDisposable
 
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await ScoreCommand.RunAsync(Model(), new FileInfo(path), false, null, stdout, stderr, CancellationToken.None);
+        var code = await ScoreCommand.RunAsync(Model(), new FileInfo(path), false, null, skipBadRows: true, stdout, stderr, CancellationToken.None);
 
         Assert.Equal(1, code);
         var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
