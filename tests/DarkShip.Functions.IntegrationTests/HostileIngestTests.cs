@@ -4,7 +4,6 @@ using DarkShip.Serving.Features;
 using DarkShip.Storage.Adapters;
 using DarkShip.Storage.IntegrationTests;
 using DarkShip.Storage.Tables;
-using Microsoft.Extensions.Configuration;
 
 namespace DarkShip.Functions.IntegrationTests;
 
@@ -12,8 +11,7 @@ namespace DarkShip.Functions.IntegrationTests;
 [Collection(AzuriteCollection.Name)]
 public sealed class HostileIngestTests(AzuriteFixture azurite)
 {
-    private StorageAccount Account() =>
-        StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)azurite.ConnectionString)]).Build());
+    private StorageAccount Account() => DemoSystem.Account(azurite);
 
     private static (string Group, FileInfo File) Csv(string content)
     {

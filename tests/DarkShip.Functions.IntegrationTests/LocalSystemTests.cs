@@ -86,8 +86,7 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
         var group = "g" + Guid.NewGuid().ToString("N")[..10];
         var file = new FileInfo(Path.Combine(Path.GetTempPath(), group + ".csv"));
         await File.WriteAllTextAsync(file.FullName, "id,ts,spend,tier\nu1,2026-11-01T00:00:00Z,1.5,gold\nu2,yesterday,2,silver\nu3,2026-11-02T00:00:00Z,3\n\"u4\",1761955200,4,\"bronze, old\"\n");
-        var account = StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)azurite.ConnectionString)]).Build());
-        var store = account.FeatureStore();
+        var store = DemoSystem.Account(azurite).FeatureStore();
         using var output = new StringWriter();
         using var error = new StringWriter();
 

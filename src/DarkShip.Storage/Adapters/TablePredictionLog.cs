@@ -53,19 +53,16 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         }
 
         var delivery = new BatchDelivery(0, 0, 0, null);
-        var done = 0;
         foreach (var partition in batch.GroupBy(e => PartitionKey(e.Model, PredictionId.TimestampOf(e.PredictionId) ?? e.Timestamp)))
         {
             var rows = partition.DistinctBy(e => RowKey(e.PredictionId, e.Version)).ToList();
-            done += partition.Count() - rows.Count; // the same row twice in one batch: written once
-            delivery = delivery with { Delivered = delivery.Delivered + partition.Count() - rows.Count };
+            delivery = delivery with { Delivered = delivery.Delivered + partition.Count() - rows.Count }; // the same row twice in one batch: written once
             foreach (var chunk in rows.Chunk(TableClient.MaxTransactionActions))
             {
                 delivery = delivery.Add(await WriteTransactionAsync([.. chunk.Select(e => ToEntity(partition.Key, e))], cancellationToken).ConfigureAwait(false));
-                done += chunk.Length;
                 if (delivery.Failed > 0)
                 {
-                    return delivery with { Failed = delivery.Failed + batch.Count - done };
+                    return delivery with { Failed = batch.Count - delivery.Delivered - delivery.Rejected }; // the rest is not tried
                 }
             }
         }
