@@ -8,7 +8,6 @@ using DarkShip.Serving.Predictions;
 using DarkShip.Serving.Registry;
 using DarkShip.Storage;
 using DarkShip.Storage.Adapters;
-using DarkShip.Storage.Tables;
 using Microsoft.Extensions.Logging.Abstractions;
 
 /// <summary>
@@ -22,11 +21,10 @@ internal static class OutcomeJoinBenchmark
     public static async Task RunAsync(int models, int outcomes)
     {
         var counter = new CountingPolicy();
-        var options = new StorageClientOptions();
-        options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
         var endpoints = StorageEndpoints.FromConnectionString(Environment.GetEnvironmentVariable("AzureWebJobsStorage")!);
+        var clients = new StorageClients(endpoints, configure: options => options.AddPolicy(counter, HttpPipelinePosition.PerRetry));
         var suffix = Guid.NewGuid().ToString("N")[..8];
-        TableClient Table(string name) => new(endpoints, name + suffix, null, options);
+        Azure.Data.Tables.TableClient Table(string name) => clients.Table(name + suffix);
         var registry = new TableModelRegistry(Table("Models"));
         var log = new TablePredictionLog(Table("PredictionLog"));
         var store = new TableOutcomeStore(Table("Outcomes"), Table("Labels"));

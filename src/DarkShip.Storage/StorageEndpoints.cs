@@ -1,3 +1,6 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+
 namespace DarkShip.Storage;
 
 /// <summary>How a storage client authenticates.</summary>
@@ -13,17 +16,21 @@ public enum StorageAuth
 /// <summary>
 /// The Table and Blob endpoints of a storage account, read from app settings in the same forms the
 /// Functions host accepts for a connection named e.g. <c>AzureWebJobsStorage</c>:
-/// a connection string (<c>UseDevelopmentStorage=true</c> for Azurite), or identity-based settings
-/// (<c>{name}__accountName</c>, or <c>{name}__tableServiceUri</c> and <c>{name}__blobServiceUri</c>,
-/// with optional <c>__credential</c> and <c>__clientId</c>).
+/// a connection string (<c>UseDevelopmentStorage=true</c> for Azurite), parsed by the Azure SDK and
+/// handed to it as it is, or identity-based settings (<c>{name}__accountName</c>, or
+/// <c>{name}__tableServiceUri</c> and <c>{name}__blobServiceUri</c>, with optional <c>__credential</c>
+/// and <c>__clientId</c>), which the SDK has no reader for.
 /// </summary>
-public sealed record StorageEndpoints(Uri TableEndpoint, Uri BlobEndpoint, StorageAuth Auth, string AccountName, string? AccountKey, string? ClientId)
+public sealed record StorageEndpoints(Uri TableEndpoint, Uri BlobEndpoint, StorageAuth Auth, string AccountName, string? ClientId)
 {
     /// <summary>Azurite's well-known development account and key (public, documented by Microsoft).</summary>
     public const string DevelopmentAccount = "devstoreaccount1";
 
     /// <summary>Azurite's well-known development key (public, documented by Microsoft; useless against Azure).</summary>
     public const string DevelopmentKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>The connection string these endpoints came from (it carries the key); <see langword="null"/> for identity-based settings.</summary>
+    public string? ConnectionString { get; init; }
 
     /// <summary>Reads the connection <paramref name="name"/> through <paramref name="setting"/>.</summary>
     /// <exception cref="InvalidOperationException">The settings name no usable account.</exception>
@@ -42,48 +49,33 @@ public sealed record StorageEndpoints(Uri TableEndpoint, Uri BlobEndpoint, Stora
             return new StorageEndpoints(
                 new Uri(table ?? $"https://{account}.table.core.windows.net"),
                 new Uri(blob ?? $"https://{account}.blob.core.windows.net"),
-                StorageAuth.Token, account, null, clientId);
+                StorageAuth.Token, account, clientId);
         }
 
         if (table is { Length: > 0 } && blob is { Length: > 0 })
         {
             var tableUri = new Uri(table);
-            return new StorageEndpoints(tableUri, new Uri(blob), StorageAuth.Token, tableUri.Host.Split('.')[0], null, clientId);
+            return new StorageEndpoints(tableUri, new Uri(blob), StorageAuth.Token, tableUri.Host.Split('.')[0], clientId);
         }
 
         throw new InvalidOperationException(
             $"No storage account is configured for '{name}': set '{name}' to a connection string, or '{name}__accountName' (or '{name}__tableServiceUri' and '{name}__blobServiceUri') for identity-based access.");
     }
 
-    /// <summary>Parses an Azure Storage connection string.</summary>
-    /// <exception cref="InvalidOperationException">It lacks an account name or key.</exception>
+    /// <summary>The endpoints of an Azure Storage connection string, as the Azure SDK reads it.</summary>
+    /// <exception cref="InvalidOperationException">The SDK cannot read it.</exception>
     public static StorageEndpoints FromConnectionString(string connectionString)
     {
-        var parts = connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => p.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
-
-        if (parts.TryGetValue("UseDevelopmentStorage", out var dev) && dev.Equals("true", StringComparison.OrdinalIgnoreCase))
+        try
         {
-            var proxy = parts.TryGetValue("DevelopmentStorageProxyUri", out var p) ? new Uri(p) : new Uri("http://127.0.0.1");
-            return new StorageEndpoints(
-                new Uri($"{proxy.Scheme}://{proxy.Host}:10002/{DevelopmentAccount}"),
-                new Uri($"{proxy.Scheme}://{proxy.Host}:10000/{DevelopmentAccount}"),
-                StorageAuth.SharedKey, DevelopmentAccount, DevelopmentKey, null);
+            var tables = new TableServiceClient(connectionString);
+            var blobs = new BlobServiceClient(connectionString);
+            return new StorageEndpoints(tables.Uri, blobs.Uri, StorageAuth.SharedKey, tables.AccountName, null) { ConnectionString = connectionString };
         }
-
-        if (!parts.TryGetValue("AccountName", out var account) || !parts.TryGetValue("AccountKey", out var key))
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
         {
-            throw new InvalidOperationException("The storage connection string needs AccountName and AccountKey (or UseDevelopmentStorage=true).");
+            throw new InvalidOperationException($"The storage connection string cannot be read ({e.Message}): it needs AccountName and AccountKey, or UseDevelopmentStorage=true.", e);
         }
-
-        var protocol = parts.GetValueOrDefault("DefaultEndpointsProtocol", "https");
-        var suffix = parts.GetValueOrDefault("EndpointSuffix", "core.windows.net");
-        return new StorageEndpoints(
-            new Uri(parts.GetValueOrDefault("TableEndpoint") ?? $"{protocol}://{account}.table.{suffix}"),
-            new Uri(parts.GetValueOrDefault("BlobEndpoint") ?? $"{protocol}://{account}.blob.{suffix}"),
-            StorageAuth.SharedKey, account, key, null);
     }
 
     /// <inheritdoc />

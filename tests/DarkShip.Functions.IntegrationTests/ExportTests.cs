@@ -125,9 +125,9 @@ public sealed class ExportTests(AzuriteFixture azurite) : IDisposable
 
     private async Task<Dictionary<string, string>> StoredFeaturesAsync()
     {
-        var table = new TableClient(azurite.Endpoints, TablePredictionLog.TableName);
+        var table = azurite.Table(TablePredictionLog.TableName);
         var stored = new Dictionary<string, string>(StringComparer.Ordinal);
-        await foreach (var e in table.QueryAsync(ODataFilter.Create($"Model eq {model} and Version eq {"1"}")))
+        await foreach (var e in table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"Model eq {model} and Version eq {"1"}")))
         {
             stored[e.Get<string>("PredictionId")!] = e.Get<string>("Features")!;
         }

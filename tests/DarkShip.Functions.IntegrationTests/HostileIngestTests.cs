@@ -54,8 +54,8 @@ public sealed class HostileIngestTests(AzuriteFixture azurite)
         var result = await store.WriteEntityAsync(group, "e1", snapshots);
 
         Assert.False(result.Succeeded);
-        var table = new TableClient(azurite.Endpoints, TableFeatureStore.TableName(group));
-        var rows = await table.QueryAsync(ODataFilter.Create($"PartitionKey eq {"e1"}")).ToListAsync();
+        var table = azurite.Table(TableFeatureStore.TableName(group));
+        var rows = await table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {"e1"}")).ToListAsync();
         Assert.Equal(2, rows.Count); // the history row and the latest row from before, nothing else
         Assert.All(rows, r => Assert.Equal("before", r.Get<string>("v")));
     }

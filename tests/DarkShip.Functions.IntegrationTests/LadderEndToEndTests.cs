@@ -8,6 +8,7 @@ using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Registry;
 using DarkShip.Storage.Adapters;
 using DarkShip.Storage.IntegrationTests;
+using DarkShip.Storage.Tables;
 using Microsoft.Extensions.Configuration;
 
 namespace DarkShip.Functions.IntegrationTests;
@@ -94,8 +95,8 @@ public sealed class LadderEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(["register", "promote", "register", "shadow", "shadow", "shadow", "experiment"], (await audit.ReadAsync(model, deadline.Token)).Select(e => e.Action));
 
         // The shadow's scores are in the model log, and the status table reads the aggregates.
-        var shadowRows = await account.Table(TablePredictionLog.TableName).QueryAsync(
-            Storage.Tables.ODataFilter.Create($"Arm eq {"shadow"} and Model eq {model}"), cancellationToken: deadline.Token).Take(1).ToListAsync(deadline.Token);
+        var shadowRows = await account.Table(TablePredictionLog.TableName).QueryAsync<Azure.Data.Tables.TableEntity>(
+            Azure.Data.Tables.TableClient.CreateQueryFilter($"Arm eq {"shadow"} and Model eq {model}"), cancellationToken: deadline.Token).Take(1).ToListAsync(deadline.Token);
         Assert.Equal("2", Assert.Single(shadowRows).Get<string>("Version"));
         output.GetStringBuilder().Clear();
         Assert.Equal(0, await cli.StatusAsync(model, deadline.Token));

@@ -62,9 +62,9 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
         var id = root.GetProperty("predictionId").GetString()!;
         var log = account.Table(TablePredictionLog.TableName);
         var at = Serving.Predictions.PredictionId.TimestampOf(id)!.Value;
-        TableEntity? logged = null;
+        Azure.Data.Tables.TableEntity? logged = null;
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while ((logged = await log.GetEntityAsync(TablePredictionLog.PartitionKey("fraud", at), TablePredictionLog.RowKey(id, "1"), cancellationToken: deadline.Token)) is null)
+        while ((logged = await log.GetOrNullAsync(TablePredictionLog.PartitionKey("fraud", at), TablePredictionLog.RowKey(id, "1"), cancellationToken: deadline.Token)) is null)
         {
             await Task.Delay(50, deadline.Token);
         }

@@ -108,7 +108,7 @@ public sealed class OutcomesEndToEndTests(AzuriteFixture azurite)
 
         // Every posted outcome is kept and, once the log was written, joined.
         var outcomesTable = account.Table(Storage.Adapters.TableOutcomeStore.OutcomesTable);
-        var kept = await outcomesTable.QueryAsync(Storage.Tables.ODataFilter.Create($"Versions ge {model} and Versions lt {model + "~"}"), cancellationToken: deadline.Token).CountAsync(deadline.Token);
+        var kept = await outcomesTable.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"Versions ge {model} and Versions lt {model + "~"}"), cancellationToken: deadline.Token).CountAsync(deadline.Token);
         Assert.True(kept >= 100, $"{kept} joined outcomes");
 
         var monitoring = new MonitoringCli(registry, artifacts, account.Drift(), account.Outcomes(), TimeProvider.System, output, error);

@@ -57,14 +57,18 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
     }
 
     [Fact]
-    public async Task Serve_OnAzurite_IsReadyOnceTheRegistryIsRead_ScoresTheDemoAsXGBoost_AndRunsAnInvocation()
+    public async Task Serve_OnAzurite_SeedsReadsFeaturesScoresLogsAndJoinsAnOutcome_AndRunsAnInvocation()
     {
-        await DemoSystem.SeedAsync(azurite);
+        // Seeded by the package itself: registration, uploads and feature ingest through the trimmed Azure SDK.
+        var (seeded, seedOutput) = await RunAsync(package.Executable, ["demo", "seed", "--folder", Path.Combine(DemoSystem.Root, "demo"), "--settings", "/nonexistent"],
+            new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(2));
+        Assert.True(seeded == 0, "demo seed failed in the published package:\n" + seedOutput);
         var port = FreePort();
         var start = new ProcessStartInfo(package.Executable, ["serve"]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = package.Folder };
         start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
         start.Environment["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:9"; // nothing listens: the mirror's failures must not touch the answers
+        start.Environment["Serving__FeatureBudgetMilliseconds"] = "5000"; // this test is about what the trimmer kept, not a cold instance's first read
         using var handler = Process.Start(start)!;
         var log = new StringBuilder();
         handler.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
@@ -103,6 +107,28 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
             (row[0], row[1]) = (250, 3);
             model.Predict(row, expected);
             Assert.Equal(expected[0], body.RootElement.GetProperty("score").GetSingle());
+
+            // Features read from Table Storage by the trimmed SDK, the model log written, the outcome joined to it.
+            using var withEntities = await client.PostAsJsonAsync("/api/predict/fraud", new { entities = new { consumer = "c1", store = "s9" }, features = new { amount = 250, hour_of_day = 3 } });
+            Assert.Equal(HttpStatusCode.OK, withEntities.StatusCode);
+            using var read = JsonDocument.Parse(await withEntities.Content.ReadAsStringAsync());
+            Assert.True(read.RootElement.GetProperty("degraded").GetArrayLength() == 0, "features were not read: " + read.RootElement);
+            Assert.True(read.RootElement.GetProperty("featureAgeSeconds").TryGetProperty("consumer", out _), "no consumer features: " + read.RootElement);
+            var predictionId = read.RootElement.GetProperty("predictionId").GetString();
+            string? status = null;
+            for (var i = 0; i < 100 && status != "joined"; i++)
+            {
+                using var outcome = await client.PostAsJsonAsync("/api/outcomes", new { predictionId, label = 1 });
+                Assert.Equal(HttpStatusCode.OK, outcome.StatusCode);
+                using var outcomeBody = JsonDocument.Parse(await outcome.Content.ReadAsStringAsync());
+                status = outcomeBody.RootElement.GetProperty("results")[0].GetProperty("status").GetString();
+                if (status != "joined")
+                {
+                    await Task.Delay(200); // the model log is written in batches
+                }
+            }
+
+            Assert.True(status == "joined", "the outcome never joined its logged prediction:\n" + log);
 
             using var invocation = await client.PostAsync("/DriftMonitor", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, invocation.StatusCode);

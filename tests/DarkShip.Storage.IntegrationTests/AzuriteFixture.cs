@@ -38,7 +38,25 @@ public sealed class AzuriteFixture : IAsyncLifetime
             $"DefaultEndpointsProtocol=http;AccountName={StorageEndpoints.DevelopmentAccount};AccountKey={StorageEndpoints.DevelopmentKey};" +
             $"TableEndpoint=http://127.0.0.1:{table}/{StorageEndpoints.DevelopmentAccount};BlobEndpoint=http://127.0.0.1:{blob}/{StorageEndpoints.DevelopmentAccount}";
         Endpoints = StorageEndpoints.FromConnectionString(ConnectionString);
+        Clients = new StorageClients(Endpoints);
     }
+
+    /// <summary>The SDK clients of this Azurite, made as the app makes them.</summary>
+    public StorageClients Clients { get; private set; } = null!;
+
+    /// <summary>A client for one table of this Azurite.</summary>
+    public Azure.Data.Tables.TableClient Table(string name) => Clients.Table(name);
+
+    /// <summary>A client for one table with options of the test's own (a policy that cuts connections, no retries…).</summary>
+    public Azure.Data.Tables.TableClient Table(string name, Action<Azure.Data.Tables.TableClientOptions> configure)
+    {
+        var options = new Azure.Data.Tables.TableClientOptions();
+        configure(options);
+        return new Azure.Data.Tables.TableClient(ConnectionString, name, options);
+    }
+
+    /// <summary>A client for one blob container of this Azurite.</summary>
+    public Azure.Storage.Blobs.BlobContainerClient Container(string name) => Clients.Container(name);
 
     /// <summary>Freezes the emulator (SIGSTOP): connections are accepted by the kernel, nothing answers. For chaos tests on a private fixture.</summary>
     public void Freeze() => Signal("STOP");

@@ -21,7 +21,7 @@ public sealed class StorageEndpointsTests
         Assert.Equal(new Uri("https://darkshipprod.table.core.windows.net"), endpoints.TableEndpoint);
         Assert.Equal(new Uri("https://darkshipprod.blob.core.windows.net"), endpoints.BlobEndpoint);
         Assert.Equal(StorageAuth.Token, endpoints.Auth);
-        Assert.Null(endpoints.AccountKey);
+        Assert.Null(endpoints.ConnectionString);
         Assert.Equal("abc", endpoints.ClientId);
     }
 
@@ -42,8 +42,17 @@ public sealed class StorageEndpointsTests
         var endpoints = StorageEndpoints.FromSettings(Settings(("AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=a2V5;EndpointSuffix=core.chinacloudapi.cn")));
 
         Assert.Equal(new Uri("https://acct.table.core.chinacloudapi.cn"), endpoints.TableEndpoint);
-        Assert.Equal("a2V5", endpoints.AccountKey);
+        Assert.Equal("acct", endpoints.AccountName);
+        Assert.Equal(StorageAuth.SharedKey, endpoints.Auth);
         Assert.DoesNotContain("a2V5", endpoints.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromConnectionString_Unreadable_ThrowsSayingWhatItNeeds()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => StorageEndpoints.FromConnectionString("AccountName=acct"));
+
+        Assert.Contains("AccountKey", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

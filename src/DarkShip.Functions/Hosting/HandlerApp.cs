@@ -33,6 +33,7 @@ internal static class HandlerApp
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = HandlerLimits.MaxRequestBodyBytes);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddHostedService<AzureSdkLogs>();
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // bad bodies reach ProblemExceptionHandler
         builder.Services.AddDarkShip(builder.Configuration);
         if (ApplicationInsightsExporter.TryCreate(builder.Configuration, TimeProvider.System) is { } insights)

@@ -1,23 +1,27 @@
-using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using DarkShip.Serving.Registry;
 using DarkShip.Storage;
 using DarkShip.Storage.Adapters;
-using DarkShip.Storage.Blobs;
-using DarkShip.Storage.Tables;
 
 namespace DarkShip.Functions.Hosting;
 
 /// <summary>
 /// The storage account the app keeps everything in (features, registry, model files, model log),
 /// read from the <c>AzureWebJobsStorage</c> connection as the host reads it: a connection string
-/// (Azurite) or identity-based settings (<c>__accountName</c>, <c>__credential</c>, <c>__clientId</c>).
+/// (Azurite) or identity-based settings (<c>__accountName</c> or <c>__tableServiceUri</c> and
+/// <c>__blobServiceUri</c>, <c>__credential</c>, <c>__clientId</c>). Every client comes from one
+/// <see cref="StorageClients"/> (Azure.Data.Tables and Azure.Storage.Blobs).
 /// </summary>
-internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential? credential, StorageClientOptions options) : Cli.IDemoModels
+internal sealed class StorageAccount(StorageClients clients) : Cli.IDemoModels
 {
     /// <summary>The connection's name.</summary>
     public const string Connection = "AzureWebJobsStorage";
 
-    public StorageEndpoints Endpoints { get; } = endpoints;
+    public StorageEndpoints Endpoints => Clients.Endpoints;
+
+    /// <summary>The SDK clients of the account.</summary>
+    public StorageClients Clients { get; } = clients;
 
     /// <summary>The account the configuration names, or <see langword="null"/> when it names none.</summary>
     public static StorageAccount? TryFrom(IConfiguration configuration, ILoggerFactory? loggers = null)
@@ -29,13 +33,7 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
         }
 
         var endpoints = StorageEndpoints.FromSettings(Setting, Connection);
-        var options = new StorageClientOptions();
-        if (loggers is not null)
-        {
-            options.LoggerFactory = loggers;
-        }
-
-        return new StorageAccount(endpoints, StorageCredentials.For(endpoints, Setting(Connection + "__credential")), options);
+        return new StorageAccount(new StorageClients(endpoints, StorageCredentials.For(endpoints, Setting(Connection + "__credential")), loggers));
     }
 
     /// <summary>The account the configuration names.</summary>
@@ -44,9 +42,9 @@ internal sealed class StorageAccount(StorageEndpoints endpoints, TokenCredential
         TryFrom(configuration, loggers) ?? throw new MissingSettingException(
             Connection, $"the storage account: a connection string (UseDevelopmentStorage=true for Azurite) or identity-based '{Connection}__accountName'");
 
-    public TableClient Table(string name) => new(Endpoints, name, credential, options);
+    public TableClient Table(string name) => Clients.Table(name);
 
-    public BlobContainerClient Container(string name) => new(Endpoints, name, credential, options);
+    public BlobContainerClient Container(string name) => Clients.Container(name);
 
     public TableFeatureStore FeatureStore() => new(Table);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DarkShip.Serving.Monitoring;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.Adapters;
@@ -35,20 +36,20 @@ public sealed class TableDriftStore(TableClient table) : IDriftStore
             LongText.Write(e, "Data", json);
         }
 
-        await table.UpsertEntityAsync(history, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        await table.UpsertEntityAsync(latest, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await table.UpsertAsync(history, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await table.UpsertAsync(latest, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<DriftReport>> LatestAsync(string model, string? version = null, CancellationToken cancellationToken = default)
     {
         var filter = version is not null
-            ? ODataFilter.Create($"PartitionKey eq {LatestPartition} and RowKey eq {model + "~" + version}")
-            : ODataFilter.Create($"PartitionKey eq {LatestPartition} and RowKey gt {model + "~"} and RowKey lt {model + "\u007f"}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {LatestPartition} and RowKey eq {model + "~" + version}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {LatestPartition} and RowKey gt {model + "~"} and RowKey lt {model + "\u007f"}");
         var reports = new List<DriftReport>();
         try
         {
-            await foreach (var e in table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var e in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 reports.Add(DriftReportJson.Read(LongText.Read(e, "Data")));
             }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using DarkShip.Serving.Features;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.Adapters;
@@ -48,17 +49,17 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
     /// <inheritdoc />
     public async ValueTask<FeatureRow?> GetLatestAsync(string group, string entityKey, CancellationToken cancellationToken = default)
     {
-        var entity = await Table(group).GetEntityAsync(entityKey, LatestRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var entity = await Table(group).GetOrNullAsync(entityKey, LatestRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         return entity is null ? null : ToRow(entity);
     }
 
     /// <inheritdoc />
     public async ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default)
     {
-        var filter = ODataFilter.Create($"PartitionKey eq {entityKey} and RowKey ge {HistoryRowKey(asOf)} and RowKey lt {LatestRowKey}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {entityKey} and RowKey ge {HistoryRowKey(asOf)} and RowKey lt {LatestRowKey}");
         try
         {
-            await foreach (var entity in Table(group).QueryAsync(filter, maxPerPage: 1, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in Table(group).QueryAsync<TableEntity>(filter, maxPerPage: 1, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 return ToRow(entity);
             }
@@ -77,7 +78,7 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
         var properties = new Dictionary<string, FeatureType>(StringComparer.Ordinal);
         try
         {
-            await foreach (var row in schemas.QueryAsync(ODataFilter.Create($"PartitionKey eq {group}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in schemas.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {group}"), cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 if (Enum.TryParse<FeatureType>(row.Get<string>("Type"), out var type))
                 {
@@ -97,11 +98,11 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
     {
         await Table(schema.Group).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         await schemas.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        var actions = schema.Properties.Select(p => TableTransactionAction.Upsert(
-            new TableEntity(schema.Group, p.Key) { ["Type"] = p.Value.ToString() }, TableUpdateMode.Replace)).ToList();
-        foreach (var chunk in actions.Chunk(TableClient.MaxTransactionActions))
+        var actions = schema.Properties.Select(p => new TableTransactionAction(TableTransactionActionType.UpsertReplace, 
+            new TableEntity(schema.Group, p.Key) { ["Type"] = p.Value.ToString() })).ToList();
+        foreach (var chunk in actions.Chunk(TableOutcomes.MaxTransactionActions))
         {
-            var result = await schemas.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
+            var result = await schemas.TrySubmitAsync(chunk, cancellationToken).ConfigureAwait(false);
             if (!result.Succeeded)
             {
                 throw new InvalidOperationException($"could not record the schema of group '{schema.Group}': {result.ErrorCode} {result.ErrorMessage}");
@@ -123,28 +124,28 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
         var table = Table(group);
         for (var attempt = 0; ; attempt++)
         {
-            var latest = await table.GetEntityAsync(entityKey, LatestRowKey, [AsOfProperty], cancellationToken).ConfigureAwait(false);
-            var actions = ordered.Select(s => TableTransactionAction.Upsert(ToEntity(entityKey, HistoryRowKey(s.AsOf), s), TableUpdateMode.Replace)).ToList();
+            var latest = await table.GetOrNullAsync(entityKey, LatestRowKey, [AsOfProperty], cancellationToken).ConfigureAwait(false);
+            var actions = ordered.Select(s => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(entityKey, HistoryRowKey(s.AsOf), s))).ToList();
             var newest = ordered[^1];
             if (latest is null)
             {
-                actions.Add(TableTransactionAction.Add(ToEntity(entityKey, LatestRowKey, newest)));
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(entityKey, LatestRowKey, newest)));
             }
             else if (latest.Get<DateTimeOffset>(AsOfProperty) <= newest.AsOf)
             {
-                actions.Add(TableTransactionAction.Update(ToEntity(entityKey, LatestRowKey, newest), latest.ETag, TableUpdateMode.Replace));
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(entityKey, LatestRowKey, newest), latest.ETag));
             }
 
             // History first, the latest row in the last transaction: a failure part-way leaves the latest row as it was.
             // More than one transaction: what the history held before is read first, so that a failure part-way
             // can put it back and the entity is written whole or not at all.
-            var chunks = actions.Chunk(TableClient.MaxTransactionActions).ToList();
+            var chunks = actions.Chunk(TableOutcomes.MaxTransactionActions).ToList();
             var before = chunks.Count > 1 ? await HistoryAsync(table, entityKey, ordered, cancellationToken).ConfigureAwait(false) : null;
             TableTransactionResult? failed = null;
             var committed = 0;
             foreach (var chunk in chunks)
             {
-                var result = await table.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
+                var result = await table.TrySubmitAsync(chunk, cancellationToken).ConfigureAwait(false);
                 if (!result.Succeeded)
                 {
                     failed = result;
@@ -182,7 +183,7 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
     {
         string from = HistoryRowKey(ordered[^1].AsOf), to = HistoryRowKey(ordered[0].AsOf); // inverted: newest sorts first
         var rows = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        await foreach (var row in table.QueryAsync(ODataFilter.Create($"PartitionKey eq {entityKey} and RowKey ge {from} and RowKey le {to}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {entityKey} and RowKey ge {from} and RowKey le {to}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             rows[row.RowKey] = row;
         }
@@ -194,13 +195,13 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
     private static async Task<string?> UndoAsync(TableClient table, IEnumerable<TableTransactionAction> committed, Dictionary<string, TableEntity> before, CancellationToken cancellationToken)
     {
         var undo = committed.Select(a => before.TryGetValue(a.Entity.RowKey, out var old)
-            ? TableTransactionAction.Upsert(old, TableUpdateMode.Replace)
-            : TableTransactionAction.Delete(a.Entity)).ToList();
+            ? new TableTransactionAction(TableTransactionActionType.UpsertReplace, old)
+            : new TableTransactionAction(TableTransactionActionType.Delete, a.Entity)).ToList();
         try
         {
-            foreach (var chunk in undo.Chunk(TableClient.MaxTransactionActions))
+            foreach (var chunk in undo.Chunk(TableOutcomes.MaxTransactionActions))
             {
-                var result = await table.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
+                var result = await table.TrySubmitAsync(chunk, cancellationToken).ConfigureAwait(false);
                 if (!result.Succeeded)
                 {
                     return $"undoing it failed ({result.FailedStatus} {result.ErrorCode})";
@@ -230,10 +231,15 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
 
     private static FeatureRow ToRow(TableEntity entity)
     {
-        var values = new Dictionary<string, object>(entity.Properties.Count, StringComparer.Ordinal);
+        var values = new Dictionary<string, object>(entity.Count, StringComparer.Ordinal);
         var asOf = DateTimeOffset.MinValue;
-        foreach (var (name, value) in entity.Properties)
+        foreach (var (name, value) in entity)
         {
+            if (name is "PartitionKey" or "RowKey" or "Timestamp" or "odata.etag")
+            {
+                continue; // the SDK reads the keys and system properties into the same dictionary
+            }
+
             switch (value)
             {
                 case DateTimeOffset at when name == AsOfProperty:

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DarkShip.Serving.Registry;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.Adapters;
@@ -35,11 +36,11 @@ public sealed class TableModelEventLog(TableClient table) : IModelEventLog
             ["Reason"] = modelEvent.Reason,
             ["Evidence"] = WriteEvidence(modelEvent.Evidence),
         };
-        var result = await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+        var result = await table.TryAddAsync(entity, cancellationToken).ConfigureAwait(false);
         if (result.Status == TableWriteStatus.NotFound)
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false); // the first event ever: the table is made on demand
-            result = await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            result = await table.TryAddAsync(entity, cancellationToken).ConfigureAwait(false);
         }
 
         if (!result.Succeeded)
@@ -54,7 +55,7 @@ public sealed class TableModelEventLog(TableClient table) : IModelEventLog
         var events = new List<ModelEvent>();
         try
         {
-            await foreach (var e in table.QueryAsync(ODataFilter.Create($"PartitionKey eq {model}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {model}"), cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 events.Add(new ModelEvent(
                     e.PartitionKey,

@@ -1,4 +1,5 @@
 using DarkShip.Serving.Registry;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.Adapters;
@@ -34,7 +35,7 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
         try
         {
             var marks = new List<string>();
-            await foreach (var row in table.QueryAsync(ODataFilter.Create($"RowKey eq {RevisionRow}"), ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {RevisionRow}"), select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 marks.Add(row.PartitionKey + "=" + row.ETag);
             }
@@ -56,7 +57,7 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
         var rules = new Dictionary<string, PromotionRules>(StringComparer.Ordinal);
         try
         {
-            await foreach (var row in table.QueryAsync(null, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync<TableEntity>(cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 if (row.RowKey == RulesRow)
                 {
@@ -79,7 +80,7 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
     /// <inheritdoc />
     public async Task<bool> TryAddAsync(ModelVersion version, CancellationToken cancellationToken = default)
     {
-        var result = await table.SubmitTransactionAsync([TableTransactionAction.Add(ToEntity(version)), Revision(version.Name)], cancellationToken).ConfigureAwait(false);
+        var result = await table.TrySubmitAsync([new TableTransactionAction(TableTransactionActionType.Add, ToEntity(version)), Revision(version.Name)], cancellationToken).ConfigureAwait(false);
         return result.Succeeded || (result.FailedStatus is 409 ? false : throw Failed(result));
     }
 
@@ -96,8 +97,8 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
             throw new ArgumentException("An update changes the versions of one model.", nameof(versions));
         }
 
-        var result = await table.SubmitTransactionAsync(
-            [.. versions.Select(v => TableTransactionAction.Update(ToEntity(v), new Azure.ETag(v.ETag!), TableUpdateMode.Replace)), Revision(versions[0].Name)],
+        var result = await table.TrySubmitAsync(
+            [.. versions.Select(v => new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(v), new Azure.ETag(v.ETag!))), Revision(versions[0].Name)],
             cancellationToken).ConfigureAwait(false);
         return result.Succeeded || (result.FailedStatus is 412 or 404 ? false : throw Failed(result));
     }
@@ -111,14 +112,14 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
             entity[name] = value;
         }
 
-        var write = rules.ETag is null ? TableTransactionAction.Add(entity) : TableTransactionAction.Update(entity, new Azure.ETag(rules.ETag), TableUpdateMode.Replace);
-        var result = await table.SubmitTransactionAsync([write, Revision(model)], cancellationToken).ConfigureAwait(false);
+        var write = rules.ETag is null ? new TableTransactionAction(TableTransactionActionType.Add, entity) : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, new Azure.ETag(rules.ETag));
+        var result = await table.TrySubmitAsync([write, Revision(model)], cancellationToken).ConfigureAwait(false);
         return result.Succeeded || (result.FailedStatus is 409 or 412 or 404 ? false : throw Failed(result));
     }
 
     /// <summary>The model's revision row, rewritten by every transaction that changes the model.</summary>
     private static TableTransactionAction Revision(string model) =>
-        TableTransactionAction.Upsert(new TableEntity(model, RevisionRow) { ["ChangedAt"] = Guid.NewGuid().ToString("N") }, TableUpdateMode.Replace);
+        new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(model, RevisionRow) { ["ChangedAt"] = Guid.NewGuid().ToString("N") });
 
     private static Azure.RequestFailedException Failed(TableTransactionResult result) =>
         new(result.FailedStatus, $"The registry transaction failed: {result.ErrorCode} {result.ErrorMessage}");

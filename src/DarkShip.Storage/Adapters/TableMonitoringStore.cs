@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DarkShip.Serving.Monitoring;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.Adapters;
@@ -39,7 +40,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
         var rk = RowKey(key.Epoch, key.WindowStart);
         for (var attempt = 1; ; attempt++)
         {
-            var stored = await table.GetEntityAsync(pk, rk, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var stored = await table.GetOrNullAsync(pk, rk, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (update(stored is null ? null : AggregateJson.Read(key, Data(stored))) is not { } changed)
             {
                 return;
@@ -47,8 +48,8 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
 
             var entity = ToEntity(pk, rk, changed);
             var result = stored is null
-                ? await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false)
-                : await table.UpdateEntityAsync(entity, stored.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                ? await table.TryAddAsync(entity, cancellationToken).ConfigureAwait(false)
+                : await table.TryUpdateAsync(entity, stored.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
                 return;
@@ -71,12 +72,12 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
     {
         var pk = PartitionKey(model, version);
         var filter = epoch is { } e
-            ? ODataFilter.Create($"PartitionKey eq {pk} and RowKey ge {e.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "_"} and RowKey lt {e.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "`"}")
-            : ODataFilter.Create($"PartitionKey eq {pk}");
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {e.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "_"} and RowKey lt {e.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "`"}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {pk}");
         var windows = new List<WindowAggregate>();
         try
         {
-            await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 var key = ParseKey(model, version, row.RowKey);
                 if (key.WindowStart >= since)
@@ -287,12 +288,12 @@ public sealed class TableDeadLetters(TableClient table) : IDeadLetters
 
         try
         {
-            await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await table.UpsertAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
         catch (Azure.RequestFailedException e) when (e.Status == 404)
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await table.UpsertAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
     }
 }

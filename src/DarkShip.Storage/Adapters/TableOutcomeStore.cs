@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.Adapters;
@@ -44,7 +45,7 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
             return null;
         }
 
-        var e = await outcomes.GetEntityAsync(HourOf(at), predictionId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var e = await outcomes.GetOrNullAsync(HourOf(at), predictionId, cancellationToken: cancellationToken).ConfigureAwait(false);
         return e is null ? null : ToRecord(e);
     }
 
@@ -61,7 +62,7 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
             ["Status"] = record.Status.ToString(),
             ["Versions"] = string.Join(",", record.Versions),
         };
-        await outcomes.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await outcomes.UpsertAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -69,10 +70,10 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
     {
         foreach (var partition in labelled.GroupBy(l => Partition(l.Prediction.Model, l.Prediction.Version)))
         {
-            foreach (var chunk in partition.DistinctBy(l => l.Prediction.PredictionId).Chunk(TableClient.MaxTransactionActions))
+            foreach (var chunk in partition.DistinctBy(l => l.Prediction.PredictionId).Chunk(TableOutcomes.MaxTransactionActions))
             {
-                var actions = chunk.Select(l => TableTransactionAction.Upsert(ToEntity(partition.Key, l), TableUpdateMode.Replace)).ToList();
-                var result = await labels.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                var actions = chunk.Select(l => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(partition.Key, l))).ToList();
+                var result = await labels.TrySubmitAsync(actions, cancellationToken).ConfigureAwait(false);
                 if (!result.Succeeded)
                 {
                     throw new InvalidOperationException($"LabelledPredictions transaction failed at action {result.FailedActionIndex}: {result.FailedStatus} {result.ErrorCode} {result.ErrorMessage}");
@@ -87,8 +88,8 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
         var hour = new DateTimeOffset(from.UtcDateTime.Date.AddHours(from.UtcDateTime.Hour), TimeSpan.Zero);
         for (; hour < to; hour = hour.AddHours(1))
         {
-            var filter = ODataFilter.Create($"PartitionKey eq {HourOf(hour)} and RowKey ge {PredictionId.LowerBound(from)} and RowKey lt {PredictionId.LowerBound(to)}");
-            await foreach (var e in outcomes.QueryIfExistsAsync(filter, cancellationToken).ConfigureAwait(false))
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {HourOf(hour)} and RowKey ge {PredictionId.LowerBound(from)} and RowKey lt {PredictionId.LowerBound(to)}");
+            await foreach (var e in outcomes.QueryIfExistsAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 yield return ToRecord(e);
             }
@@ -98,8 +99,8 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
     /// <inheritdoc />
     public async IAsyncEnumerable<LabelledPrediction> ReadLabelsAsync(string model, string version, DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var filter = ODataFilter.Create($"PartitionKey eq {Partition(model, version)} and RowKey ge {PredictionId.LowerBound(from)} and RowKey lt {PredictionId.LowerBound(to)}");
-        await foreach (var e in labels.QueryIfExistsAsync(filter, cancellationToken).ConfigureAwait(false))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(model, version)} and RowKey ge {PredictionId.LowerBound(from)} and RowKey lt {PredictionId.LowerBound(to)}");
+        await foreach (var e in labels.QueryIfExistsAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             var prediction = new LoggedPrediction(e.RowKey, model, version, e.Get<string>("Arm") ?? "", e.Get<bool>("Served"), e.Get<DateTimeOffset>("PredictedAt"),
                 TablePredictionLog.ReadScores(e.Get<string>("Scores"), null));

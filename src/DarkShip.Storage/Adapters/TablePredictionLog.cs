@@ -5,6 +5,7 @@ using DarkShip.Serving.Export;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.Adapters;
@@ -57,7 +58,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         {
             var rows = partition.DistinctBy(e => RowKey(e.PredictionId, e.Version)).ToList();
             delivery = delivery with { Delivered = delivery.Delivered + partition.Count() - rows.Count }; // the same row twice in one batch: written once
-            foreach (var chunk in rows.Chunk(TableClient.MaxTransactionActions))
+            foreach (var chunk in rows.Chunk(TableOutcomes.MaxTransactionActions))
             {
                 delivery = delivery.Add(await WriteTransactionAsync([.. chunk.Select(e => ToEntity(partition.Key, e))], cancellationToken).ConfigureAwait(false));
                 if (delivery.Failed > 0)
@@ -78,7 +79,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
             .GroupBy(e => IndexPartitionKey(PredictionId.TimestampOf(e.PredictionId) ?? e.Timestamp));
         foreach (var hour in served)
         {
-            foreach (var chunk in hour.Chunk(TableClient.MaxTransactionActions))
+            foreach (var chunk in hour.Chunk(TableOutcomes.MaxTransactionActions))
             {
                 delivery = delivery.Add(await WriteTransactionAsync([.. chunk.Select(e => new TableEntity(hour.Key, e.PredictionId) { ["Model"] = e.Model })], cancellationToken).ConfigureAwait(false));
                 if (delivery.Failed > 0)
@@ -100,7 +101,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
             TableTransactionResult result;
             try
             {
-                result = await table.SubmitTransactionAsync([.. rows.Select(r => TableTransactionAction.Upsert(r, TableUpdateMode.Replace))], cancellationToken).ConfigureAwait(false);
+                result = await table.TrySubmitAsync([.. rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r))], cancellationToken).ConfigureAwait(false);
             }
             catch (Azure.RequestFailedException e) when (e.Status is 400 or 413)
             {
@@ -151,7 +152,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         string model;
         try
         {
-            if (await table.GetEntityAsync(IndexPartitionKey(at), predictionId, ["Model"], cancellationToken).ConfigureAwait(false) is not { } index
+            if (await table.GetOrNullAsync(IndexPartitionKey(at), predictionId, ["Model"], cancellationToken).ConfigureAwait(false) is not { } index
                 || index.Get<string>("Model") is not { Length: > 0 } named)
             {
                 return []; // not logged (yet)
@@ -165,11 +166,11 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
         }
 
         // Every version's row of one prediction: one partition, one row-key range ("_" < "`").
-        var filter = ODataFilter.Create($"PartitionKey eq {PartitionKey(model, at)} and RowKey ge {predictionId + "_"} and RowKey lt {predictionId + "`"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(model, at)} and RowKey ge {predictionId + "_"} and RowKey lt {predictionId + "`"}");
         var found = new List<LoggedPrediction>();
         try
         {
-            await foreach (var e in table.QueryAsync(filter, ["Version", "Arm", "Served", "PredictedAt", "Scores", "Score"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var e in table.QueryAsync<TableEntity>(filter, select: ["Version", "Arm", "Served", "PredictedAt", "Scores", "Score"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 found.Add(new LoggedPrediction(predictionId, model, e.Get<string>("Version") ?? "", e.Get<string>("Arm") ?? "", e.Get<bool>("Served"),
                     e.Get<DateTimeOffset>("PredictedAt"), ReadScores(e.Get<string>("Scores"), e["Score"])));
@@ -188,9 +189,9 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
     {
         var partition = PartitionKey(model, hour);
         var filter = after is null
-            ? ODataFilter.Create($"PartitionKey eq {partition}")
-            : ODataFilter.Create($"PartitionKey eq {partition} and RowKey gt {after}");
-        await foreach (var row in table.QueryIfExistsAsync(filter, cancellationToken).ConfigureAwait(false))
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {after}");
+        await foreach (var row in table.QueryIfExistsAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return new LoggedRow(row.RowKey, ToEntry(model, row));
         }

@@ -3,9 +3,9 @@ using System.Text.RegularExpressions;
 namespace DarkShip.Storage.Tables;
 
 /// <summary>
-/// Table Storage's rules for names and keys, checked before anything is sent, so that no
-/// caller-supplied key can address another entity or table (a <c>/</c>, <c>#</c> or <c>?</c> in a
-/// key would change the URL) and no value is silently refused by the service.
+/// Table Storage's rules for names and keys, checked before anything is sent (the SDK sends any
+/// key it is given), so that no caller-supplied key can address another entity or table (a <c>/</c>,
+/// <c>#</c> or <c>?</c> in a key would change the URL) and no value is refused by the service.
 /// </summary>
 public static partial class TableKeys
 {
@@ -43,17 +43,6 @@ public static partial class TableKeys
         {
             throw new ArgumentException($"'{table}' is not a table name: 3 to 63 letters and digits, starting with a letter, and not 'tables'.", parameterName);
         }
-    }
-
-    /// <summary>The OData string literal of <paramref name="value"/>: quoted, with quotes doubled.</summary>
-    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
-
-    /// <summary>The URL path segment addressing one entity: <c>table(PartitionKey='…',RowKey='…')</c>, percent-encoded.</summary>
-    internal static string EntityPath(string table, string partitionKey, string rowKey)
-    {
-        Validate(partitionKey, nameof(partitionKey));
-        Validate(rowKey, nameof(rowKey));
-        return $"{table}(PartitionKey={Uri.EscapeDataString(Literal(partitionKey))},RowKey={Uri.EscapeDataString(Literal(rowKey))})";
     }
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,62}$")]

@@ -11,7 +11,7 @@ public sealed class LadderStoresTests(AzuriteFixture azurite)
 {
     private static readonly DateTimeOffset At = new(2026, 11, 22, 9, 30, 0, TimeSpan.Zero);
 
-    private TableClient NewTable() => new(azurite.Endpoints, "t" + Guid.NewGuid().ToString("N")[..20]);
+    private Azure.Data.Tables.TableClient NewTable() => azurite.Table("t" + Guid.NewGuid().ToString("N")[..20]);
 
     private static ModelVersion Version(string version, ModelStage stage) =>
         new("fraud", version, stage, 0, $"fraud/{version}/model.json", "aa", $"fraud/{version}/manifest.json", "bb", At);
@@ -119,7 +119,7 @@ public sealed class LadderStoresTests(AzuriteFixture azurite)
         await letters.AddAsync(new DeadLetter("mirror/shadow", "3", 42, At, "not a mirror event", body));
         await letters.AddAsync(new DeadLetter("mirror/shadow", "3", 42, At, "not a mirror event", body));
 
-        var rows = await table.QueryAsync().ToListAsync();
+        var rows = await table.QueryAsync<Azure.Data.Tables.TableEntity>().ToListAsync();
         var row = Assert.Single(rows);
         Assert.Equal(("mirror-shadow~3", "0000000000000000042", "not a mirror event", 70_000), (row.PartitionKey, row.RowKey, row.Get<string>("Reason"), row.Get<int>("BodyLength")));
         Assert.Equal(body, row.Get<string>("Body") + row.Get<string>("Body1") + row.Get<string>("Body2"));

@@ -14,7 +14,7 @@ public sealed class OutcomeStoresTests(AzuriteFixture azurite)
 {
     private static readonly DateTimeOffset At = new(2026, 11, 22, 9, 59, 59, TimeSpan.Zero);
 
-    private TableClient NewTable() => new(azurite.Endpoints, "t" + Guid.NewGuid().ToString("N")[..20]);
+    private Azure.Data.Tables.TableClient NewTable() => azurite.Table("t" + Guid.NewGuid().ToString("N")[..20]);
 
     [Fact]
     public async Task The_model_log_finds_every_version_of_one_prediction_and_no_other()

@@ -3,7 +3,6 @@ using DarkShip.Serving.Batching;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Registry;
 using DarkShip.Storage.Adapters;
-using DarkShip.Storage.Blobs;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Storage.IntegrationTests.Adapters;
@@ -13,7 +12,7 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
 {
     private async Task<TableModelRegistry> NewRegistryAsync()
     {
-        var registry = new TableModelRegistry(new TableClient(azurite.Endpoints, "m" + Guid.NewGuid().ToString("N")[..20]));
+        var registry = new TableModelRegistry(azurite.Table("m" + Guid.NewGuid().ToString("N")[..20]));
         await registry.EnsureCreatedAsync();
         return registry;
     }
@@ -40,10 +39,11 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
     {
         var name = "m" + Guid.NewGuid().ToString("N")[..20];
         var cut = new CutAfterFirstBatch();
-        var options = new StorageClientOptions();
-        options.Retry.MaxRetries = 0;
-        options.AddPolicy(cut, Azure.Core.HttpPipelinePosition.PerRetry);
-        var registry = new TableModelRegistry(new TableClient(azurite.Endpoints, name, options: options));
+        var registry = new TableModelRegistry(azurite.Table(name, options =>
+        {
+            options.Retry.MaxRetries = 0;
+            options.AddPolicy(cut, Azure.Core.HttpPipelinePosition.PerRetry);
+        }));
         await registry.EnsureCreatedAsync();
         await registry.TryAddAsync(Version("1", ModelStage.Champion));
         var before = (await registry.ReadIfChangedAsync(null))!;
@@ -53,7 +53,7 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
 
         cut.Disarm();
         Assert.True(rolledBack);
-        var after = await new TableModelRegistry(new TableClient(azurite.Endpoints, name)).ReadIfChangedAsync(before.Revision);
+        var after = await new TableModelRegistry(azurite.Table(name)).ReadIfChangedAsync(before.Revision);
         Assert.NotNull(after); // the poll sees the move
         Assert.Equal(ModelStage.RolledBack, Assert.Single(after.Versions).Stage);
     }
@@ -92,7 +92,7 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
     [Fact]
     public async Task Artifacts_UploadThenDownload_VerifiesTheSha256()
     {
-        var container = new BlobContainerClient(azurite.Endpoints, "c" + Guid.NewGuid().ToString("N")[..20]);
+        var container = azurite.Container("c" + Guid.NewGuid().ToString("N")[..20]);
         var artifacts = new BlobModelArtifactStore(container);
         await artifacts.EnsureCreatedAsync();
         var content = Encoding.UTF8.GetBytes("{\"learner\":{}}");
@@ -107,7 +107,7 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
     [Fact]
     public async Task PredictionLog_Batch_WritesOneRowPerPredictionAndVersion_AndRetriesAreHarmless()
     {
-        var table = new TableClient(azurite.Endpoints, "p" + Guid.NewGuid().ToString("N")[..20]);
+        var table = azurite.Table("p" + Guid.NewGuid().ToString("N")[..20]);
         var log = new TablePredictionLog(table);
         await log.EnsureCreatedAsync();
         var at = new DateTimeOffset(2026, 11, 22, 9, 15, 0, TimeSpan.Zero);
@@ -122,7 +122,7 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
         await sink.WriteAsync(entries, CancellationToken.None);
         await sink.WriteAsync(entries, CancellationToken.None);
 
-        var rows = await table.QueryAsync(Tables.ODataFilter.Create($"PartitionKey eq {TablePredictionLog.PartitionKey("fraud", at)}")).ToListAsync();
+        var rows = await table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {TablePredictionLog.PartitionKey("fraud", at)}")).ToListAsync();
         Assert.Equal(300, rows.Count);
         var row = rows.First(r => r.RowKey == TablePredictionLog.RowKey(entries[0].PredictionId, "1"));
         Assert.Equal("{\"amount\":250,\"tiny\":1E-05,\"gone\":null}", row.Get<string>("Features"));
@@ -133,7 +133,7 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
     [Fact]
     public async Task PredictionLog_ARowTheServiceRefuses_IsLeftOut_AndTheRestOfItsTransactionIsWritten()
     {
-        var table = new TableClient(azurite.Endpoints, "p" + Guid.NewGuid().ToString("N")[..20]);
+        var table = azurite.Table("p" + Guid.NewGuid().ToString("N")[..20]);
         var log = new TablePredictionLog(table);
         await log.EnsureCreatedAsync();
         var at = new DateTimeOffset(2026, 11, 22, 9, 15, 0, TimeSpan.Zero);
@@ -144,7 +144,7 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
         var delivery = await ((IBatchSink<PredictionLogEntry>)log).WriteAsync(entries, CancellationToken.None);
 
         Assert.Equal((6, 1, 0), (delivery.Delivered, delivery.Rejected, delivery.Failed));
-        var rows = await table.QueryAsync(Tables.ODataFilter.Create($"PartitionKey eq {TablePredictionLog.PartitionKey("fraud", at)}")).ToListAsync();
+        var rows = await table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {TablePredictionLog.PartitionKey("fraud", at)}")).ToListAsync();
         Assert.Equal(entries.Where((_, i) => i != 3).Select(e => TablePredictionLog.RowKey(e.PredictionId, "1")).Order(), rows.Select(r => r.RowKey).Order());
     }
 

@@ -12,7 +12,7 @@ public sealed class TableFeatureStoreTests(AzuriteFixture azurite)
     private async Task<(TableFeatureStore Store, string Group)> NewGroupAsync()
     {
         var group = "g" + Guid.NewGuid().ToString("N")[..12];
-        var store = new TableFeatureStore(name => new TableClient(azurite.Endpoints, name));
+        var store = new TableFeatureStore(name => azurite.Table(name));
         await store.PrepareGroupAsync(new FeatureGroupSchema(group, new Dictionary<string, FeatureType> { ["n"] = FeatureType.Number, ["flag"] = FeatureType.Boolean, ["cat"] = FeatureType.Text }));
         return (store, group);
     }

@@ -1,9 +1,11 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Azure;
 
-namespace DarkShip.Storage.Tables;
+namespace HandWritten;
 
 /// <summary>
 /// Entities to and from Table Storage's JSON with OData type annotations

@@ -1,9 +1,11 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace DarkShip.Storage.Pipeline;
+namespace HandWritten;
 
 /// <summary>
 /// Signs requests with the account key (SharedKey), for connection strings: Azurite and development.

@@ -1,6 +1,8 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
 using System.Globalization;
 
-namespace DarkShip.Storage.Tables;
+namespace HandWritten;
 
 /// <summary>
 /// Builds <c>$filter</c> expressions from interpolated strings, escaping every argument as an

@@ -1,8 +1,10 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
 using Azure.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace DarkShip.Storage;
+namespace HandWritten;
 
 /// <summary>
 /// Options of DarkShip's Table and Blob clients. Retries come from Azure.Core's policy: transient

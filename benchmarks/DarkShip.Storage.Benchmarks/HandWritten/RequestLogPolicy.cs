@@ -1,9 +1,11 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
 using System.Diagnostics;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Microsoft.Extensions.Logging;
 
-namespace DarkShip.Storage.Pipeline;
+namespace HandWritten;
 
 /// <summary>
 /// One log line per try with its <c>x-ms-client-request-id</c> (what Azure support asks for),

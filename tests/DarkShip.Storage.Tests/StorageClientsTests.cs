@@ -1,22 +1,30 @@
 using Azure;
 using Azure.Core;
-using DarkShip.Storage.Pipeline;
+using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
 using DarkShip.Storage.Tests.Fakes;
 
-namespace DarkShip.Storage.Tests.Tables;
+namespace DarkShip.Storage.Tests;
 
-public sealed class TableClientPipelineTests
+/// <summary>
+/// The SDK clients as <see cref="StorageClients"/> configures them, against a fake service: which
+/// failures are retried and how often, how requests are authenticated, and what the typed outcomes
+/// and key checks of <see cref="TableOutcomes"/> do before and after a request.
+/// </summary>
+public sealed class StorageClientsTests
 {
     private static readonly StorageEndpoints Azurite = StorageEndpoints.FromConnectionString("UseDevelopmentStorage=true");
 
     private static (TableClient Client, FakeTransport Transport) Client(params FakeResponse[] responses)
     {
         var transport = new FakeTransport(responses);
-        var options = new StorageClientOptions { Transport = transport };
-        options.Retry.Delay = TimeSpan.FromMilliseconds(1);
-        options.Retry.MaxDelay = TimeSpan.FromMilliseconds(2);
-        return (new TableClient(Azurite, "features", options: options), transport);
+        var clients = new StorageClients(Azurite, configure: options =>
+        {
+            options.Transport = transport;
+            options.Retry.Delay = TimeSpan.FromMilliseconds(1); // DarkShip's retry count and mode, without the waits
+            options.Retry.MaxDelay = TimeSpan.FromMilliseconds(2);
+        });
+        return (clients.Table("features"), transport);
     }
 
     private static FakeResponse Entity() => new(200, """{"PartitionKey":"p","RowKey":"r","v":1}""", ("ETag", "W/\"1\""));
@@ -32,7 +40,7 @@ public sealed class TableClientPipelineTests
     {
         var (client, transport) = Client(new FakeResponse(status), Entity());
 
-        var entity = await client.GetEntityAsync("p", "r");
+        var entity = await client.GetOrNullAsync("p", "r");
 
         Assert.Equal(1, entity!["v"]);
         Assert.Equal(2, transport.Requests.Count);
@@ -49,7 +57,7 @@ public sealed class TableClientPipelineTests
     {
         var (client, transport) = Client(new FakeResponse(status, """{"odata.error":{"code":"AuthenticationFailed","message":{"lang":"en-US","value":"Server failed to authenticate the request."}}}""", ("x-ms-error-code", "AuthenticationFailed")));
 
-        var e = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetEntityAsync("p", "r"));
+        var e = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetOrNullAsync("p", "r"));
 
         Assert.Single(transport.Requests);
         Assert.Equal(status, e.Status);
@@ -61,7 +69,7 @@ public sealed class TableClientPipelineTests
     {
         var (client, transport) = Client([.. Enumerable.Range(0, 4).Select(_ => new FakeResponse(503))]);
 
-        var e = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetEntityAsync("p", "r"));
+        var e = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetOrNullAsync("p", "r"));
 
         Assert.Equal(503, e.Status);
         Assert.Equal(4, transport.Requests.Count); // the first try and three retries
@@ -72,24 +80,24 @@ public sealed class TableClientPipelineTests
     {
         var (client, transport) = Client(Entity());
 
-        await client.GetEntityAsync("O'Brien", "a b&c=d");
+        await client.GetOrNullAsync("O'Brien", "a b&c=d");
 
         Assert.Equal(
-            "/devstoreaccount1/features(PartitionKey=%27O%27%27Brien%27,RowKey=%27a%20b%26c%3Dd%27)",
-            transport.Requests[0].Uri.AbsolutePath);
+            "/devstoreaccount1/features(PartitionKey='O''Brien',RowKey='a b&c=d')",
+            Uri.UnescapeDataString(transport.Requests[0].Uri.AbsolutePath));
     }
 
     [Fact]
-    public async Task EveryRequest_IsVersionedDatedAndSignedWithSharedKey()
+    public async Task ConnectionString_EveryRequestIsVersionedDatedAndSigned()
     {
         var (client, transport) = Client(Entity());
 
-        await client.GetEntityAsync("p", "r");
+        await client.GetOrNullAsync("p", "r");
 
         var headers = transport.Requests[0].Headers;
-        Assert.Equal(ServiceVersionPolicy.TableVersion, headers["x-ms-version"]);
+        Assert.False(string.IsNullOrEmpty(headers["x-ms-version"]));
         Assert.True(DateTimeOffset.TryParse(headers["x-ms-date"], System.Globalization.CultureInfo.InvariantCulture, out _));
-        Assert.StartsWith("SharedKey devstoreaccount1:", headers["Authorization"], StringComparison.Ordinal);
+        Assert.StartsWith("SharedKeyLite devstoreaccount1:", headers["Authorization"], StringComparison.Ordinal); // the Table SDK signs with SharedKeyLite
     }
 
     [Fact]
@@ -98,9 +106,9 @@ public sealed class TableClientPipelineTests
         var credential = new RecordingCredential();
         var transport = new FakeTransport(Entity());
         var endpoints = StorageEndpoints.FromSettings(name => name == "AzureWebJobsStorage__accountName" ? "darkship" : null);
-        var client = new TableClient(endpoints, "features", credential, new StorageClientOptions { Transport = transport });
+        var client = new StorageClients(endpoints, credential, configure: o => o.Transport = transport).Table("features");
 
-        await client.GetEntityAsync("p", "r");
+        await client.GetOrNullAsync("p", "r");
 
         Assert.Equal("Bearer token-for-test", transport.Requests[0].Headers["Authorization"]);
         Assert.Equal(["https://storage.azure.com/.default"], credential.Scopes);
@@ -113,38 +121,61 @@ public sealed class TableClientPipelineTests
     {
         var (client, transport) = Client(new FakeResponse(412, null, ("x-ms-error-code", "UpdateConditionNotSatisfied")));
 
-        var result = await client.UpdateEntityAsync(new TableEntity("p", "r") { ["v"] = 2 }, new ETag("W/\"old\""));
+        var result = await client.TryUpdateAsync(new TableEntity("p", "r") { ["v"] = 2 }, new ETag("W/\"old\""));
 
         Assert.Equal(TableWriteStatus.PreconditionFailed, result.Status);
         Assert.Equal("W/\"old\"", transport.Requests[0].Headers["If-Match"]);
-        Assert.Equal("MERGE", transport.Requests[0].Method);
+        Assert.Equal("PATCH", transport.Requests[0].Method); // merge
+        Assert.Single(transport.Requests); // a lost race is an answer, not a transient failure
     }
 
     [Fact]
-    public async Task AddEntity_Body_CarriesODataTypesForWhatJsonCannotSay()
+    public async Task Add_NonFiniteDouble_IsSentAsTheServicesTypedSpelling()
     {
         var (client, transport) = Client(new FakeResponse(204, null, ("ETag", "W/\"1\"")));
 
-        await client.AddEntityAsync(new TableEntity("p", "r") { ["n"] = 5L, ["d"] = 2.0, ["i"] = 3, ["s"] = "x" });
+        await client.TryAddAsync(new TableEntity("p", "r") { ["n"] = 5L, ["nan"] = double.NaN, ["inf"] = double.PositiveInfinity, ["none"] = null });
 
         var body = transport.Requests[0].Body!;
-        Assert.Contains("\"n@odata.type\":\"Edm.Int64\",\"n\":\"5\"", body, StringComparison.Ordinal);
-        Assert.Contains("\"d@odata.type\":\"Edm.Double\",\"d\":2", body, StringComparison.Ordinal);
-        Assert.Contains("\"i\":3", body, StringComparison.Ordinal);
-        Assert.DoesNotContain("i@odata.type", body, StringComparison.Ordinal);
+        Assert.Contains("\"nan\":\"NaN\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"nan@odata.type\":\"Edm.Double\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"inf\":\"Infinity\"", body, StringComparison.Ordinal);
+        Assert.Contains("\"n@odata.type\":\"Edm.Int64\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("none", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("victim/secret")]
+    [InlineData("a#b")]
+    [InlineData("a?b")]
+    [InlineData("a\\b")]
+    [InlineData("line\nbreak")]
+    public async Task HostileKey_IsRefusedBeforeAnyRequest(string key)
+    {
+        var (client, transport) = Client();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => client.GetOrNullAsync(key, "r"));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.TryAddAsync(new TableEntity("p", key)));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.UpsertAsync(new TableEntity(key, "r")));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.TryDeleteAsync("p", key));
+
+        Assert.Empty(transport.Requests);
     }
 
     [Fact]
-    public async Task CallTimeout_SlowService_ThrowsTimeoutNamingTheRequestId()
+    public async Task NetworkTimeout_SlowService_EachTryTimesOutAndIsRetried_ThenTheCallFails()
     {
         var transport = new SlowTransport();
-        var options = new StorageClientOptions { Transport = transport, CallTimeout = TimeSpan.FromMilliseconds(100) };
-        options.Retry.MaxRetries = 0;
-        var client = new TableClient(Azurite, "features", options: options);
+        var client = new StorageClients(Azurite, networkTimeout: TimeSpan.FromMilliseconds(50), configure: o =>
+        {
+            o.Transport = transport;
+            o.Retry.Delay = TimeSpan.FromMilliseconds(1);
+        }).Table("features");
 
-        var e = await Assert.ThrowsAsync<TimeoutException>(() => client.GetEntityAsync("p", "r"));
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => client.GetOrNullAsync("p", "r"));
 
-        Assert.Contains("x-ms-client-request-id", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1 + StorageClients.MaxRetries, transport.Tries);
+        Assert.Contains("timeout", e.ToString(), StringComparison.OrdinalIgnoreCase);
     }
 
     private sealed class RecordingCredential : TokenCredential
@@ -163,12 +194,19 @@ public sealed class TableClientPipelineTests
 
     private sealed class SlowTransport : Azure.Core.Pipeline.HttpPipelineTransport
     {
+        private int tries;
+
+        public int Tries => tries;
+
         public override Request CreateRequest() => new Azure.Core.Pipeline.HttpClientTransport().CreateRequest();
 
         public override void Process(HttpMessage message) => throw new NotSupportedException();
 
-        public override async ValueTask ProcessAsync(HttpMessage message) =>
+        public override async ValueTask ProcessAsync(HttpMessage message)
+        {
+            Interlocked.Increment(ref tries);
             await Task.Delay(Timeout.Infinite, message.CancellationToken);
+        }
     }
 }
 
@@ -179,12 +217,14 @@ public sealed class RequestLogPolicyTests
     {
         var loggers = new RecordingLoggers();
         var transport = new FakeTransport(new FakeResponse(500), new FakeResponse(500));
-        var options = new StorageClientOptions { Transport = transport, LoggerFactory = loggers };
-        options.Retry.MaxRetries = 1;
-        options.Retry.Delay = TimeSpan.FromMilliseconds(1);
-        var client = new TableClient(StorageEndpoints.FromConnectionString("UseDevelopmentStorage=true"), "features", options: options);
+        var client = new StorageClients(StorageEndpoints.FromConnectionString("UseDevelopmentStorage=true"), loggers: loggers, configure: options =>
+        {
+            options.Transport = transport;
+            options.Retry.MaxRetries = 1;
+            options.Retry.Delay = TimeSpan.FromMilliseconds(1);
+        }).Table("features");
 
-        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetEntityAsync("customer-4711", "latest"));
+        await Assert.ThrowsAsync<RequestFailedException>(() => client.GetOrNullAsync("customer-4711", "latest"));
 
         Assert.NotEmpty(loggers.Lines);
         Assert.All(loggers.Lines, l => Assert.DoesNotContain("customer-4711", l, StringComparison.Ordinal));

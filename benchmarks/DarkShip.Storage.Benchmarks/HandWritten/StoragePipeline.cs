@@ -1,8 +1,11 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
+using DarkShip.Storage;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace DarkShip.Storage.Pipeline;
+namespace HandWritten;
 
 /// <summary>
 /// Builds the Azure.Core pipeline of a storage client: Azure.Core's own policies (client request id,
@@ -19,7 +22,7 @@ internal static class StoragePipeline
     {
         HttpPipelinePolicy authentication = endpoints.Auth switch
         {
-            StorageAuth.SharedKey => new SharedKeyPolicy(service, endpoints.AccountName, endpoints.AccountKey!),
+            StorageAuth.SharedKey => new SharedKeyPolicy(service, endpoints.AccountName, AccountKey(endpoints)),
             _ => new BearerTokenAuthenticationPolicy(
                 credential ?? throw new ArgumentNullException(nameof(credential), $"{endpoints} uses identity-based access: pass a TokenCredential."),
                 StorageScope),
@@ -31,6 +34,10 @@ internal static class StoragePipeline
             perRetryPolicies: [new ServiceVersionPolicy(service, options.TimeProvider), authentication, new RequestLogPolicy(service, options.LoggerFactory)],
             new ResponseClassifier());
     }
+
+    // DarkShip.Storage no longer parses keys out of connection strings (the SDK does); the benchmark's copy does.
+    private static string AccountKey(StorageEndpoints endpoints) =>
+        endpoints.ConnectionString!.Split(';').Select(p => p.Split('=', 2)).First(p => p[0] == "AccountKey")[1];
 
     /// <summary>
     /// Sends <paramref name="message"/>, all tries within <paramref name="callTimeout"/>; a call that

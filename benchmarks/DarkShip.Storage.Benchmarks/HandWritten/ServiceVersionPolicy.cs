@@ -1,8 +1,10 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
 using System.Globalization;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace DarkShip.Storage.Pipeline;
+namespace HandWritten;
 
 /// <summary>Stamps every try with the REST API version and the request date (which SharedKey signs).</summary>
 internal sealed class ServiceVersionPolicy(StorageService service, TimeProvider time) : HttpPipelineSynchronousPolicy

@@ -1,3 +1,6 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
+using DarkShip.Storage;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -6,9 +9,8 @@ using System.Text.RegularExpressions;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
-using DarkShip.Storage.Pipeline;
 
-namespace DarkShip.Storage.Tables;
+namespace HandWritten;
 
 /// <summary>
 /// A client for one table over Table Storage's REST API on Azure.Core's pipeline: point reads,

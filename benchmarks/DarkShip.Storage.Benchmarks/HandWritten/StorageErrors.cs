@@ -1,9 +1,11 @@
+// The hand-written Table client DarkShip used until Azure.Data.Tables was served (commit 8970bfb),
+// kept here only so tables_side_by_side.sh can measure it beside the SDK in the same run.
 using System.Text.Json;
 using System.Xml.Linq;
 using Azure;
 using Azure.Core;
 
-namespace DarkShip.Storage.Pipeline;
+namespace HandWritten;
 
 /// <summary>
 /// Reads a storage error into <see cref="RequestFailedException.ErrorCode"/> and its message: the
