@@ -23,7 +23,7 @@ if (args[0] == "seed")
 {
     var table = new StorageClients(StorageEndpoints.FromConnectionString(args[1])).Table(args[2]);
     var entities = Int(args[3]);
-    await table.CreateIfNotExistsAsync();
+    await table.CreateIfMissingAsync();
     foreach (var partition in Enumerable.Range(0, 16).Select(p => $"e{p}").Append("q"))
     {
         var rows = partition == "q" ? Enumerable.Range(0, 1000) : Enumerable.Range(0, entities).Where(i => $"e{i % 16}" == partition);

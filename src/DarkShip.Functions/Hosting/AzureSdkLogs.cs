@@ -19,20 +19,46 @@ internal sealed class AzureSdkLogs(ILoggerFactory loggers, IConfiguration config
     /// <summary>The setting naming the least event level forwarded.</summary>
     public const string LevelSetting = "AzureSdk:LogLevel";
 
+    private readonly Lock gate = new();
     private AzureEventSourceListener? listener;
+    private bool disposed;
 
     /// <summary>The least level forwarded: the setting's, else Warning.</summary>
     public EventLevel Level => Enum.TryParse<EventLevel>(configuration[LevelSetting], ignoreCase: true, out var level) ? level : EventLevel.Warning;
 
+    /// <summary>Starts listening in the background: creating an event listener visits every event source in the process, which the host's readiness check need not wait for.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        listener = new AzureEventSourceListener(Forward, Level);
+        _ = Task.Run(
+            () =>
+            {
+                var created = new AzureEventSourceListener(Forward, Level);
+                lock (gate)
+                {
+                    if (disposed)
+                    {
+                        created.Dispose();
+                    }
+                    else
+                    {
+                        listener = created;
+                    }
+                }
+            },
+            CancellationToken.None);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => listener?.Dispose();
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            disposed = true;
+            listener?.Dispose();
+        }
+    }
 
     private void Forward(EventWrittenEventArgs e, string message)
     {

@@ -20,7 +20,7 @@ public sealed class TableDriftStore(TableClient table) : IDriftStore
     private const string LatestPartition = "~latest";
 
     /// <summary>Creates the table if needed.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfMissingAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task SaveAsync(DriftReport report, CancellationToken cancellationToken = default)

@@ -96,8 +96,8 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
     /// <inheritdoc />
     public async Task PrepareGroupAsync(FeatureGroupSchema schema, CancellationToken cancellationToken = default)
     {
-        await Table(schema.Group).CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        await schemas.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await Table(schema.Group).CreateIfMissingAsync(cancellationToken).ConfigureAwait(false);
+        await schemas.CreateIfMissingAsync(cancellationToken).ConfigureAwait(false);
         var actions = schema.Properties.Select(p => new TableTransactionAction(TableTransactionActionType.UpsertReplace, 
             new TableEntity(schema.Group, p.Key) { ["Type"] = p.Value.ToString() })).ToList();
         foreach (var chunk in actions.Chunk(TableOutcomes.MaxTransactionActions))

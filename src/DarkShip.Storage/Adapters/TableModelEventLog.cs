@@ -17,7 +17,7 @@ public sealed class TableModelEventLog(TableClient table) : IModelEventLog
     public const string TableName = "ModelEvents";
 
     /// <summary>Creates the table if needed.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfMissingAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task AppendAsync(ModelEvent modelEvent, CancellationToken cancellationToken = default)
@@ -39,7 +39,7 @@ public sealed class TableModelEventLog(TableClient table) : IModelEventLog
         var result = await table.TryAddAsync(entity, cancellationToken).ConfigureAwait(false);
         if (result.Status == TableWriteStatus.NotFound)
         {
-            await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false); // the first event ever: the table is made on demand
+            await table.CreateIfMissingAsync(cancellationToken).ConfigureAwait(false); // the first event ever: the table is made on demand
             result = await table.TryAddAsync(entity, cancellationToken).ConfigureAwait(false);
         }
 

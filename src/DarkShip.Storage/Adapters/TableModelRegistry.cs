@@ -26,7 +26,7 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
     public const string RulesRow = "~rules";
 
     /// <summary>Creates the table if needed.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfMissingAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task<RegistrySnapshot?> ReadIfChangedAsync(string? knownRevision, CancellationToken cancellationToken = default)

@@ -24,7 +24,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
     private const int MaxAttempts = 10;
 
     /// <summary>Creates the table if needed.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfMissingAsync(cancellationToken);
 
     /// <summary>The partition of one version's windows.</summary>
     public static string PartitionKey(string model, string version) => model + "~" + version;
@@ -57,7 +57,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
 
             if (result.Status == TableWriteStatus.NotFound && stored is null)
             {
-                await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false); // the first window ever: the table is made on demand
+                await table.CreateIfMissingAsync(cancellationToken).ConfigureAwait(false); // the first window ever: the table is made on demand
             }
 
             if (attempt >= MaxAttempts)
@@ -269,7 +269,7 @@ public sealed class TableDeadLetters(TableClient table) : IDeadLetters
     private const int MaxKeptChars = 12 * LongText.ChunkChars;
 
     /// <summary>Creates the table if needed.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfMissingAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task AddAsync(DeadLetter letter, CancellationToken cancellationToken = default)
@@ -292,7 +292,7 @@ public sealed class TableDeadLetters(TableClient table) : IDeadLetters
         }
         catch (Azure.RequestFailedException e) when (e.Status == 404)
         {
-            await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            await table.CreateIfMissingAsync(cancellationToken).ConfigureAwait(false);
             await table.UpsertAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -30,8 +30,8 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
     /// <summary>Creates both tables if needed.</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
     {
-        await outcomes.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        await labels.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await outcomes.CreateIfMissingAsync(cancellationToken).ConfigureAwait(false);
+        await labels.CreateIfMissingAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The <c>Outcomes</c> partition of a prediction id.</summary>

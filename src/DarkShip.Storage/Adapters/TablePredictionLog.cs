@@ -26,7 +26,7 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
     public const string TableName = "PredictionLog";
 
     /// <summary>Creates the table if needed.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfNotExistsAsync(cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfMissingAsync(cancellationToken);
 
     /// <summary>The partition holding <paramref name="model"/>'s predictions of the hour of <paramref name="at"/>.</summary>
     public static string PartitionKey(string model, DateTimeOffset at) =>

@@ -18,6 +18,26 @@ public static class TableOutcomes
     /// <summary>Most actions one entity-group transaction may hold.</summary>
     public const int MaxTransactionActions = 100;
 
+    /// <summary>Creates the table unless it exists; returns whether it was created.</summary>
+    /// <remarks>
+    /// Not the SDK's <c>CreateIfNotExistsAsync</c>: that one serializes its request with
+    /// reflection-based System.Text.Json, which the trimmed package switches off
+    /// (<c>JsonSerializerIsReflectionEnabledByDefault</c>); <see cref="TableClient.CreateAsync"/> writes
+    /// its body with the SDK's generated writer. BannedSymbols.txt keeps the other one out.
+    /// </remarks>
+    public static async Task<bool> CreateIfMissingAsync(this TableClient table, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await table.CreateAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return false; // TableAlreadyExists
+        }
+    }
+
     /// <summary>Reads one entity, or <see langword="null"/> when there is none.</summary>
     /// <param name="table">The table.</param>
     /// <param name="partitionKey">Its partition key.</param>
