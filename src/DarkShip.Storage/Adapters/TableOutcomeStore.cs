@@ -104,7 +104,7 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
         {
             var prediction = new LoggedPrediction(e.RowKey, model, version, e.Get<string>("Arm") ?? "", e.Get<bool>("Served"), e.Get<DateTimeOffset>("PredictedAt"),
                 TablePredictionLog.ReadScores(e.Get<string>("Scores"), null));
-            yield return new LabelledPrediction(prediction, Number(e["Label"]), e.Get<DateTimeOffset>("ObservedAt"), e.Get<string>("ChampionVersion"),
+            yield return new LabelledPrediction(prediction, e.Number("Label"), e.Get<DateTimeOffset>("ObservedAt"), e.Get<string>("ChampionVersion"),
                 e.Get<string>("ChampionScores") is { } champion ? TablePredictionLog.ReadScores(champion, null) : null);
         }
     }
@@ -132,10 +132,8 @@ public sealed class TableOutcomeStore(TableClient outcomes, TableClient labels) 
     }
 
     private static OutcomeRecord ToRecord(TableEntity e) => new(
-        new Outcome(e.RowKey, Number(e["Label"]), e.Get<DateTimeOffset>("ObservedAt")),
+        new Outcome(e.RowKey, e.Number("Label"), e.Get<DateTimeOffset>("ObservedAt")),
         e.Get<DateTimeOffset>("ReceivedAt"),
         Enum.TryParse<OutcomeStatus>(e.Get<string>("Status"), out var status) ? status : OutcomeStatus.Unmatched,
         (e.Get<string>("Versions") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries));
-
-    private static double Number(object? value) => value is null ? double.NaN : Convert.ToDouble(value, CultureInfo.InvariantCulture);
 }
