@@ -71,10 +71,6 @@ public sealed class BlobModelArtifactStore(BlobContainerClient container) : IMod
 
             download = response.Value;
         }
-        catch (RequestFailedException e) when (e.Status == 304 && known.Content is not null)
-        {
-            return known.Content;
-        }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             throw new ModelArtifactException($"'{container.Name}/{path}' does not exist");
@@ -95,24 +91,9 @@ public sealed class BlobModelArtifactStore(BlobContainerClient container) : IMod
         return content;
     }
 
-    /// <summary>The SHA-256 stored with the blob at <paramref name="path"/>, or <see langword="null"/> when there is no such blob.</summary>
-    public async Task<string?> StoredSha256Async(string path, CancellationToken cancellationToken = default)
-    {
-        ValidatePath(path);
-        try
-        {
-            var properties = await container.GetBlobClient(path).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return properties.Value.Metadata.TryGetValue(Sha256Metadata, out var sha) ? sha : "";
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Blob names DarkShip writes: 1 to 1024 characters, no empty, '.' or '..' segments, no control characters.</summary>
     /// <exception cref="ArgumentException">The path is not one.</exception>
-    public static void ValidatePath(string path)
+    private static void ValidatePath(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (path.Length > 1024 || path.Split('/').Any(s => s is "" or "." or "..") || path.Any(char.IsControl))
