@@ -27,6 +27,8 @@ public sealed class StorageClients
     /// <summary>Default per-try network timeout: a try that has not answered by then counts as a timeout and is retried.</summary>
     public static readonly TimeSpan DefaultNetworkTimeout = TimeSpan.FromSeconds(10);
 
+    private readonly Lazy<BlobServiceClient> blobs;
+
     /// <summary>Clients for the account <paramref name="endpoints"/> names.</summary>
     /// <param name="endpoints">The account, from app settings (<see cref="StorageEndpoints.FromSettings"/>).</param>
     /// <param name="credential">Required for identity-based access; ignored for connection strings.</param>
@@ -39,17 +41,16 @@ public sealed class StorageClients
         Endpoints = endpoints;
         loggers ??= NullLoggerFactory.Instance;
         var tableOptions = Configure(new TableClientOptions(), "Table", loggers, networkTimeout, configure);
-        var blobOptions = Configure(new BlobClientOptions(), "Blob", loggers, networkTimeout, configure);
         if (endpoints.ConnectionString is { } connectionString)
         {
             Tables = new TableServiceClient(connectionString, tableOptions);
-            Blobs = new BlobServiceClient(connectionString, blobOptions);
+            blobs = new(() => new BlobServiceClient(connectionString, Configure(new BlobClientOptions(), "Blob", loggers, networkTimeout, configure)));
         }
         else
         {
             ArgumentNullException.ThrowIfNull(credential, nameof(credential));
             Tables = new TableServiceClient(endpoints.TableEndpoint, credential, tableOptions);
-            Blobs = new BlobServiceClient(endpoints.BlobEndpoint, credential, blobOptions);
+            blobs = new(() => new BlobServiceClient(endpoints.BlobEndpoint, credential, Configure(new BlobClientOptions(), "Blob", loggers, networkTimeout, configure)));
         }
     }
 
@@ -59,8 +60,8 @@ public sealed class StorageClients
     /// <summary>The account's Table service.</summary>
     public TableServiceClient Tables { get; }
 
-    /// <summary>The account's Blob service.</summary>
-    public BlobServiceClient Blobs { get; }
+    /// <summary>The account's Blob service, made when first used: loading Azure.Storage.Blobs and building its pipeline cost a cold start ~20 ms before the first registry read, which needs tables only.</summary>
+    public BlobServiceClient Blobs => blobs.Value;
 
     /// <summary>A client for one table (its name is checked here: the SDK sends any).</summary>
     public TableClient Table(string name)
@@ -70,7 +71,10 @@ public sealed class StorageClients
     }
 
     /// <summary>A client for one blob container.</summary>
-    public Azure.Storage.Blobs.BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(name);
+    public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(name);
+
+    /// <summary>A client for one blob container, made when first used (see <see cref="Blobs"/>).</summary>
+    public Lazy<BlobContainerClient> LazyContainer(string name) => new(() => Container(name));
 
     private static T Configure<T>(T options, string service, ILoggerFactory loggers, TimeSpan? networkTimeout, Action<ClientOptions>? configure)
         where T : ClientOptions

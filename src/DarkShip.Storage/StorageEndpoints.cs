@@ -21,8 +21,34 @@ public enum StorageAuth
 /// <c>{name}__tableServiceUri</c> and <c>{name}__blobServiceUri</c>, with optional <c>__credential</c>
 /// and <c>__clientId</c>), which the SDK has no reader for.
 /// </summary>
-public sealed record StorageEndpoints(Uri TableEndpoint, Uri BlobEndpoint, StorageAuth Auth, string AccountName, string? ClientId)
+public sealed class StorageEndpoints
 {
+    private readonly Lazy<Uri> blobEndpoint;
+
+    private StorageEndpoints(Uri tableEndpoint, Func<Uri> blobEndpoint, StorageAuth auth, string accountName, string? clientId)
+    {
+        TableEndpoint = tableEndpoint;
+        this.blobEndpoint = new Lazy<Uri>(blobEndpoint);
+        Auth = auth;
+        AccountName = accountName;
+        ClientId = clientId;
+    }
+
+    /// <summary>The Table service's endpoint.</summary>
+    public Uri TableEndpoint { get; }
+
+    /// <summary>The Blob service's endpoint; for a connection string, read when first asked (start-up reads tables only).</summary>
+    public Uri BlobEndpoint => blobEndpoint.Value;
+
+    /// <summary>How the clients authenticate.</summary>
+    public StorageAuth Auth { get; }
+
+    /// <summary>The account's name.</summary>
+    public string AccountName { get; }
+
+    /// <summary>The user-assigned identity's client id, for identity-based settings.</summary>
+    public string? ClientId { get; }
+
     /// <summary>Azurite's well-known development account and key (public, documented by Microsoft).</summary>
     public const string DevelopmentAccount = "devstoreaccount1";
 
@@ -46,16 +72,15 @@ public sealed record StorageEndpoints(Uri TableEndpoint, Uri BlobEndpoint, Stora
         var blob = setting($"{name}__blobServiceUri");
         if (setting($"{name}__accountName") is { Length: > 0 } account)
         {
-            return new StorageEndpoints(
-                new Uri(table ?? $"https://{account}.table.core.windows.net"),
-                new Uri(blob ?? $"https://{account}.blob.core.windows.net"),
-                StorageAuth.Token, account, clientId);
+            var blobUri = new Uri(blob ?? $"https://{account}.blob.core.windows.net");
+            return new StorageEndpoints(new Uri(table ?? $"https://{account}.table.core.windows.net"), () => blobUri, StorageAuth.Token, account, clientId);
         }
 
         if (table is { Length: > 0 } && blob is { Length: > 0 })
         {
             var tableUri = new Uri(table);
-            return new StorageEndpoints(tableUri, new Uri(blob), StorageAuth.Token, tableUri.Host.Split('.')[0], clientId);
+            var blobUri = new Uri(blob);
+            return new StorageEndpoints(tableUri, () => blobUri, StorageAuth.Token, tableUri.Host.Split('.')[0], clientId);
         }
 
         throw new InvalidOperationException(
@@ -69,8 +94,7 @@ public sealed record StorageEndpoints(Uri TableEndpoint, Uri BlobEndpoint, Stora
         try
         {
             var tables = new TableServiceClient(connectionString);
-            var blobs = new BlobServiceClient(connectionString);
-            return new StorageEndpoints(tables.Uri, blobs.Uri, StorageAuth.SharedKey, tables.AccountName, null) { ConnectionString = connectionString };
+            return new StorageEndpoints(tables.Uri, () => new BlobServiceClient(connectionString).Uri, StorageAuth.SharedKey, tables.AccountName, null) { ConnectionString = connectionString };
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
         {

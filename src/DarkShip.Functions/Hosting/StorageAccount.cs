@@ -50,7 +50,7 @@ internal sealed class StorageAccount(StorageClients clients) : Cli.IDemoModels
 
     public TableModelRegistry Registry() => new(Table(TableModelRegistry.TableName));
 
-    public BlobModelArtifactStore Artifacts() => new(Container(BlobModelArtifactStore.ContainerName));
+    public BlobModelArtifactStore Artifacts() => new(Clients.LazyContainer(BlobModelArtifactStore.ContainerName));
 
     public TablePredictionLog PredictionLog() => new(Table(TablePredictionLog.TableName));
 

@@ -14,8 +14,14 @@ namespace DarkShip.Storage.Adapters;
 /// uses the bytes. Small files (manifests, read again by every evaluation and export) are kept with
 /// their ETag and revalidated with <c>If-None-Match</c>: an unchanged file costs a 304, not its bytes.
 /// </summary>
-public sealed class BlobModelArtifactStore(BlobContainerClient container) : IModelArtifactStore
+public sealed class BlobModelArtifactStore(Lazy<BlobContainerClient> lazyContainer) : IModelArtifactStore
 {
+    /// <summary>A store on <paramref name="container"/>.</summary>
+    public BlobModelArtifactStore(BlobContainerClient container)
+        : this(new Lazy<BlobContainerClient>(container))
+    {
+    }
+
     /// <summary>The container's name.</summary>
     public const string ContainerName = "models";
 
@@ -27,6 +33,8 @@ public sealed class BlobModelArtifactStore(BlobContainerClient container) : IMod
 
     private readonly ConcurrentDictionary<string, (ETag ETag, string Sha256, byte[] Content)> revalidated = new(StringComparer.Ordinal);
 
+    private BlobContainerClient Container => lazyContainer.Value;
+
     /// <summary>Where a version's model file goes.</summary>
     public static string ModelPath(string model, string version) => $"{model}/{version}/model.json";
 
@@ -34,14 +42,14 @@ public sealed class BlobModelArtifactStore(BlobContainerClient container) : IMod
     public static string ManifestPath(string model, string version) => $"{model}/{version}/manifest.json";
 
     /// <summary>Creates the container if needed.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
 
     /// <inheritdoc />
     public async Task<string> UploadAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         ValidatePath(path);
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(content.Span));
-        await container.GetBlobClient(path).UploadAsync(
+        await Container.GetBlobClient(path).UploadAsync(
             BinaryData.FromBytes(content),
             new BlobUploadOptions
             {
@@ -61,7 +69,7 @@ public sealed class BlobModelArtifactStore(BlobContainerClient container) : IMod
         BlobDownloadResult download;
         try
         {
-            var response = await container.GetBlobClient(path).DownloadContentAsync(
+            var response = await Container.GetBlobClient(path).DownloadContentAsync(
                 new BlobDownloadOptions { Conditions = known.Content is null ? null : new BlobRequestConditions { IfNoneMatch = known.ETag } },
                 cancellationToken).ConfigureAwait(false);
             if (response.GetRawResponse().Status == 304 && known.Content is not null)
@@ -73,14 +81,14 @@ public sealed class BlobModelArtifactStore(BlobContainerClient container) : IMod
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
-            throw new ModelArtifactException($"'{container.Name}/{path}' does not exist");
+            throw new ModelArtifactException($"'{Container.Name}/{path}' does not exist");
         }
 
         var content = download.Content.ToArray();
         var actual = Convert.ToHexStringLower(SHA256.HashData(content));
         if (!actual.Equals(sha256, StringComparison.OrdinalIgnoreCase))
         {
-            throw new ModelArtifactException($"'{container.Name}/{path}' is not the registered file: it hashes to SHA-256 {actual}, not the registered {sha256}; refusing the download.");
+            throw new ModelArtifactException($"'{Container.Name}/{path}' is not the registered file: it hashes to SHA-256 {actual}, not the registered {sha256}; refusing the download.");
         }
 
         if (content.Length <= MaxCachedBytes)
