@@ -25,6 +25,9 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
     /// <summary>The row key of a model's promotion rules (<c>~</c> sorts after every version label).</summary>
     public const string RulesRow = "~rules";
 
+    /// <summary>The revision of a registry with no model in it (or no table yet).</summary>
+    private const string EmptyRevision = "none";
+
     /// <summary>Creates the table if needed.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => table.CreateIfMissingAsync(cancellationToken);
 
@@ -41,11 +44,12 @@ public sealed class TableModelRegistry(TableClient table) : IModelRegistry
             }
 
             marks.Sort(StringComparer.Ordinal);
-            revision = marks.Count == 0 ? "none" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", marks))));
+            revision = marks.Count == 0 ? EmptyRevision : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", marks))));
         }
         catch (Azure.RequestFailedException e) when (e.Status == 404)
         {
-            revision = "none"; // no table yet: an empty registry
+            // No table yet: an empty registry, without asking a second time.
+            return knownRevision == EmptyRevision ? null : new RegistrySnapshot(EmptyRevision, []);
         }
 
         if (revision == knownRevision)

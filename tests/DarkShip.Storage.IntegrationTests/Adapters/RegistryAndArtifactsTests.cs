@@ -35,6 +35,32 @@ public sealed class RegistryAndArtifactsTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ReadIfChanged_NoTableYet_AnEmptyRegistryInOneRequest_ThenTheFirstModelMovesTheRevision()
+    {
+        var name = "m" + Guid.NewGuid().ToString("N")[..20];
+        var requests = new RequestCounter();
+        var registry = new TableModelRegistry(azurite.Table(name, options => options.AddPolicy(requests, Azure.Core.HttpPipelinePosition.PerRetry)));
+
+        var empty = await registry.ReadIfChangedAsync(null);
+        Assert.Empty(empty!.Versions);
+        Assert.Equal(1, requests.Count); // the revision query's 404 says it all: no second query
+        Assert.Null(await registry.ReadIfChangedAsync(empty.Revision));
+
+        await registry.EnsureCreatedAsync();
+        Assert.True(await registry.TryAddAsync(Version("1", ModelStage.Champion)));
+        Assert.Equal("1", Assert.Single((await registry.ReadIfChangedAsync(empty.Revision))!.Versions).Version);
+    }
+
+    private sealed class RequestCounter : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        private int count;
+
+        public int Count => Volatile.Read(ref count);
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message) => Interlocked.Increment(ref count);
+    }
+
+    [Fact]
     public async Task TryUpdate_ConnectionLostRightAfterTheTransaction_TheChangeAndItsRevisionAreCommittedTogether()
     {
         var name = "m" + Guid.NewGuid().ToString("N")[..20];
