@@ -6,7 +6,6 @@ using DarkShip.Serving.Batching;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Predictions;
-using DarkShip.Serving.Registry;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // Usage:
@@ -204,7 +203,7 @@ static async Task<(InMemoryFeatureStore, InMemoryModelRegistry)> DemoStoresAsync
 {
     var store = new InMemoryFeatureStore();
     var registry = new InMemoryModelRegistry();
-    var code = await DemoCommand.SeedAsync(store, new InMemoryDemoModels(registry), new DirectoryInfo(demo), TextWriter.Null, Console.Error, CancellationToken.None);
+    var code = await DemoCommand.SeedAsync(new DemoStores(store, store, registry, registry, new InMemoryModelEventLog()), new DirectoryInfo(demo), TextWriter.Null, Console.Error, CancellationToken.None);
     return code == 0 ? (store, registry) : throw new InvalidOperationException($"seeding the demo failed ({code})");
 }
 
@@ -232,12 +231,6 @@ internal sealed record Stats(int Count, double P50, double P99, double Max, doub
         var sorted = values.Order().ToArray();
         return new Stats(count == 0 ? sorted.Length : count, sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)], sorted[^1], seconds);
     }
-}
-
-internal sealed class InMemoryDemoModels(InMemoryModelRegistry registry) : IDemoModels
-{
-    public Task<(IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Events)> PrepareAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<(IModelRegistry, IModelArtifactStore, IModelEventLog)>((registry, registry, new InMemoryModelEventLog()));
 }
 
 internal sealed class NoMirror : IMirrorPublisher

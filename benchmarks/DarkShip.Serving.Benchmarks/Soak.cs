@@ -21,7 +21,7 @@ internal static class Soak
         var connection = Environment.GetEnvironmentVariable("AzureWebJobsStorage")!;
         var account = StorageAccount.From(new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("AzureWebJobsStorage", (string?)connection)]).Build());
         var demo = new DirectoryInfo(Path.Combine(root, "demo"));
-        if (await DemoCommand.SeedAsync(account.FeatureStore(), account, demo, TextWriter.Null, Console.Error, CancellationToken.None) != 0)
+        if (await DemoCommand.SeedAsync(await DemoCommand.StoresAsync(account, CancellationToken.None), demo, TextWriter.Null, Console.Error, CancellationToken.None) != 0)
         {
             throw new InvalidOperationException("seeding the demo failed");
         }

@@ -208,7 +208,7 @@ public sealed class ChaosTests : IAsyncLifetime
         var cli = new ModelsCli(registry, artifacts, audit, account.Aggregates(), account.FeatureStore(), TimeProvider.System, TextWriter.Null, TextWriter.Null);
         var actor = new Serving.Ladder.LadderActor("it@test", "chaos");
         Assert.Equal(0, await cli.RegisterAsync("fraud", DemoSystem.Model("fraud-challenger"), DemoSystem.Manifest("fraud", "fraud-challenger"), "3", actor, CancellationToken.None));
-        await artifacts.UploadAsync(Storage.Adapters.BlobModelArtifactStore.ModelPath("fraud", "3"), "{\"learner\": \"tampered\"}"u8.ToArray()); // its SHA-256 no longer matches
+        await artifacts.UploadAsync(Serving.Registry.ModelArtifactPaths.Model("fraud", "3"), "{\"learner\": \"tampered\"}"u8.ToArray()); // its SHA-256 no longer matches
         Assert.Equal(0, await cli.MoveAsync(new Serving.Ladder.LadderCommand.Shadow("fraud", "3", 100), actor, CancellationToken.None));
         Assert.Equal(0, await cli.MoveAsync(new Serving.Ladder.LadderCommand.Promote("fraud", "3", Force: true), actor, CancellationToken.None));
 

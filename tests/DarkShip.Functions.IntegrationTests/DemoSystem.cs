@@ -38,7 +38,7 @@ internal static class DemoSystem
     public static async Task<(StorageAccount Account, IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Audit)> SeedAsync(AzuriteFixture azurite)
     {
         var account = Account(azurite);
-        Assert.Equal(0, await DemoCommand.SeedAsync(account.FeatureStore(), account, new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
+        Assert.Equal(0, await DemoCommand.SeedAsync(await DemoCommand.StoresAsync(account, CancellationToken.None), new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
         var (registry, artifacts, audit) = await account.PrepareAsync(CancellationToken.None);
         return (account, registry, artifacts, audit);
     }

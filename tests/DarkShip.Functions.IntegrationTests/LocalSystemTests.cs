@@ -107,7 +107,7 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
     }
 
     private static async Task SeedDemoAsync(StorageAccount account) =>
-        Assert.Equal(0, await DemoCommand.SeedAsync(account.FeatureStore(), account, new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
+        Assert.Equal(0, await DemoCommand.SeedAsync(await DemoCommand.StoresAsync(account, CancellationToken.None), new DirectoryInfo(Path.Combine(Root, "demo")), TextWriter.Null, TextWriter.Null, CancellationToken.None));
 
     private static float F(string text) => float.Parse(text, CultureInfo.InvariantCulture);
 

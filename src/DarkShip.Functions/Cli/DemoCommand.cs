@@ -1,8 +1,9 @@
 using System.CommandLine;
+using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Ladder;
+using DarkShip.Serving.Models;
 using DarkShip.Serving.Registry;
-using DarkShip.Storage.Adapters;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DarkShip.Functions.Cli;
@@ -27,73 +28,95 @@ internal static class DemoCommand
         seed.SetAction(async (result, cancellationToken) =>
         {
             var account = CliSettings.Storage(result.GetValue(settings)!);
-            return await SeedAsync(account.FeatureStore(), account, result.GetValue(folder)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken);
+            return await SeedAsync(await StoresAsync(account, cancellationToken), result.GetValue(folder)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken);
         });
         return new Command("demo", "The demo data and model.") { seed };
     }
 
+    /// <summary>The stores of <paramref name="account"/> the demo seeds, created where missing.</summary>
+    public static async Task<DemoStores> StoresAsync(StorageAccount account, CancellationToken cancellationToken)
+    {
+        var (registry, artifacts, events) = await account.PrepareAsync(cancellationToken);
+        var features = account.FeatureStore();
+        return new DemoStores(features, features, registry, artifacts, events);
+    }
+
     /// <summary>
-    /// Ingests the demo's consumer and store features into <paramref name="features"/>, registers the
-    /// demo fraud model as champion (version 1) and, when the folder has it, the challenger (version 2)
-    /// in the shadow at 1 %; the exit code of the first failure, else 0.
+    /// Ingests the demo's consumer and store features, registers the demo fraud model as champion
+    /// (version 1) and, when the folder has it, the challenger (version 2) in the shadow at 1 %, both
+    /// through <see cref="ModelRegistration"/> as an operator would; the exit code of the first failure, else 0.
     /// </summary>
-    public static async Task<int> SeedAsync(IFeatureWriter features, IDemoModels models, DirectoryInfo folder, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> SeedAsync(DemoStores stores, DirectoryInfo folder, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         foreach (var (group, key) in new[] { ("consumer", "consumer_id"), ("store", "store_id") })
         {
             var code = await FeaturesCommand.IngestAsync(
                 new IngestOptions(group, new FileInfo(Path.Combine(folder.FullName, group + ".csv")), key, "ts", SkipBadRows: false),
-                features, TimeProvider.System, output, error, cancellationToken);
+                stores.Writer, TimeProvider.System, output, error, cancellationToken);
             if (code != 0)
             {
                 return code;
             }
         }
 
-        var (registry, artifacts, events) = await models.PrepareAsync(cancellationToken);
-        var ladder = new ModelLadder(registry, events, TimeProvider.System, NullLogger<ModelLadder>.Instance);
+        var ladder = new ModelLadder(stores.Registry, stores.Events, TimeProvider.System, NullLogger<ModelLadder>.Instance);
+        var registration = new ModelRegistration(stores.Registry, stores.Artifacts, ladder, new ModelLoader(stores.Features));
         var actor = new LadderActor("demo seed", "the demo's model");
-        if (await RegisterAsync(ladder, registry, artifacts, "fraud", "1", Path.Combine(folder.FullName, "fraud"), actor, cancellationToken))
+        switch (await RegisterAsync(registration, "1", Path.Combine(folder.FullName, "fraud"), actor, cancellationToken))
         {
-            await ladder.ApplyAsync(new LadderCommand.Promote("fraud", "1"), actor, cancellationToken);
-            await output.WriteLineAsync("Registered fraud version 1 as champion.");
+            case RegistrationOutcome.Registered:
+                await ladder.ApplyAsync(new LadderCommand.Promote("fraud", "1"), actor, cancellationToken);
+                await output.WriteLineAsync("Registered fraud version 1 as champion.");
+                break;
+            case RegistrationOutcome.AlreadyRegistered:
+                break;
+            case var failed:
+                return await ReportAsync(failed, error);
         }
 
         var challenger = Path.Combine(folder.FullName, "fraud-challenger");
-        if (Directory.Exists(challenger) && await RegisterAsync(ladder, registry, artifacts, "fraud", "2", challenger, actor with { Reason = "the demo's challenger" }, cancellationToken))
+        if (!Directory.Exists(challenger))
         {
-            await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", "2", 1), actor with { Reason = "the demo's challenger" }, cancellationToken);
-            var rules = DemoRules.Aggregate((await registry.ReadIfChangedAsync(null, cancellationToken))!.RulesFor("fraud"), (r, set) => r.With(set));
-            await registry.TrySetRulesAsync("fraud", rules, cancellationToken);
-            await output.WriteLineAsync($"Registered fraud version 2 in the shadow at 1 % (demo rules: {string.Join(", ", DemoRules)}).");
+            return 0;
         }
 
-        return 0;
+        actor = actor with { Reason = "the demo's challenger" };
+        switch (await RegisterAsync(registration, "2", challenger, actor, cancellationToken))
+        {
+            case RegistrationOutcome.Registered:
+                await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", "2", 1), actor, cancellationToken);
+                var rules = DemoRules.Aggregate((await stores.Registry.ReadAsync(cancellationToken)).RulesFor("fraud"), (r, set) => r.With(set));
+                await stores.Registry.TrySetRulesAsync("fraud", rules, cancellationToken);
+                await output.WriteLineAsync($"Registered fraud version 2 in the shadow at 1 % (demo rules: {string.Join(", ", DemoRules)}).");
+                return 0;
+            case RegistrationOutcome.AlreadyRegistered:
+                return 0;
+            case var failed:
+                return await ReportAsync(failed, error);
+        }
     }
 
-    /// <summary>Uploads a model folder's model.json and manifest.json and registers them; <see langword="false"/> when that version exists.</summary>
-    public static async Task<bool> RegisterAsync(ModelLadder ladder, IModelRegistry registry, IModelArtifactStore artifacts, string name, string version, string folder, LadderActor actor, CancellationToken cancellationToken)
-    {
-        var known = await registry.ReadIfChangedAsync(null, cancellationToken);
-        if (known?.Versions.Any(v => v.Name == name && v.Version == version) == true)
-        {
-            return false; // never overwrite a registered version's files
-        }
-
-        var modelPath = BlobModelArtifactStore.ModelPath(name, version);
-        var manifestPath = BlobModelArtifactStore.ManifestPath(name, version);
-        var modelSha = await artifacts.UploadAsync(modelPath, await File.ReadAllBytesAsync(Path.Combine(folder, "model.json"), cancellationToken), cancellationToken);
-        var manifestSha = await artifacts.UploadAsync(manifestPath, await File.ReadAllBytesAsync(Path.Combine(folder, "manifest.json"), cancellationToken), cancellationToken);
-        var outcome = await ladder.RegisterAsync(
-            new ModelVersion(name, version, ModelStage.Registered, 0, modelPath, modelSha, manifestPath, manifestSha, DateTimeOffset.MinValue),
+    private static async Task<RegistrationOutcome> RegisterAsync(ModelRegistration registration, string version, string folder, LadderActor actor, CancellationToken cancellationToken) =>
+        await registration.RegisterAsync(
+            new RegistrationRequest("fraud", await File.ReadAllBytesAsync(Path.Combine(folder, "model.json"), cancellationToken), await File.ReadAllBytesAsync(Path.Combine(folder, "manifest.json"), cancellationToken), version),
             actor, cancellationToken);
-        return outcome is LadderOutcome.Changed;
+
+    private static async Task<int> ReportAsync(RegistrationOutcome outcome, TextWriter error)
+    {
+        await error.WriteLineAsync(outcome switch
+        {
+            RegistrationOutcome.Invalid invalid => "demo seed: the demo model cannot be registered:\n  " + string.Join("\n  ", invalid.Problems),
+            RegistrationOutcome.Refused refused => "demo seed: the demo model was not registered: " + refused.Reason,
+            _ => $"demo seed: {outcome}",
+        });
+        return ModelsCommand.Failed;
     }
 }
 
-/// <summary>Where the demo registers its model: the storage account, or in-memory stores for the benchmark.</summary>
-internal interface IDemoModels
-{
-    /// <summary>Creates what the registry needs and returns it.</summary>
-    Task<(IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Events)> PrepareAsync(CancellationToken cancellationToken);
-}
+/// <summary>Where the demo seeds: the storage account's stores, or in-memory ones for the benchmark.</summary>
+/// <param name="Writer">Where features are ingested.</param>
+/// <param name="Features">The same store, read (registration checks the manifest against it).</param>
+/// <param name="Registry">The model registry.</param>
+/// <param name="Artifacts">Where model files go.</param>
+/// <param name="Events">The ladder's audit log.</param>
+internal sealed record DemoStores(IFeatureWriter Writer, IFeatureStore Features, IModelRegistry Registry, IModelArtifactStore Artifacts, IModelEventLog Events);

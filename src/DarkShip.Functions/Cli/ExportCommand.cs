@@ -48,7 +48,7 @@ internal static class ExportCommand
                 Serving.Manifests.ModelManifest? manifest;
                 try
                 {
-                    manifest = await ManifestFiles.ReadAsync("export", manifestFile, null, account.FeatureStore(), error, ct);
+                    manifest = await ManifestFiles.ReadAsync("export", manifestFile, account.FeatureStore(), error, ct);
                 }
                 catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
                 {

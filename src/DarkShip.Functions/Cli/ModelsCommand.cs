@@ -1,13 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using DarkShip.Scoring;
-using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Ladder;
-using DarkShip.Serving.Manifests;
+using DarkShip.Serving.Models;
 using DarkShip.Serving.Monitoring;
 using DarkShip.Serving.Registry;
-using DarkShip.Storage.Adapters;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DarkShip.Functions.Cli;
@@ -121,80 +118,32 @@ internal sealed class ModelsCli(
     TextWriter error)
 {
     private readonly ModelLadder ladder = new(registry, audit, time, NullLogger<ModelLadder>.Instance);
+    private readonly ModelRegistration registration = new(registry, artifacts, new ModelLadder(registry, audit, time, NullLogger<ModelLadder>.Instance), new ModelLoader(features));
 
     public async Task<int> RegisterAsync(string name, FileInfo artifact, FileInfo manifestFile, string? version, LadderActor actor, CancellationToken cancellationToken)
     {
-        if (!ModelLadder.IsValidName(name))
-        {
-            await error.WriteLineAsync($"models register: '{name}' is not a model name. {ModelLadder.ModelNameRule}");
-            return ModelsCommand.BadInput;
-        }
-
         foreach (var file in new[] { artifact, manifestFile }.Where(f => !f.Exists))
         {
             await error.WriteLineAsync($"models register: {file.FullName} does not exist.");
             return ModelsCommand.BadInput;
         }
 
-        var modelBytes = await File.ReadAllBytesAsync(artifact.FullName, cancellationToken);
-        var manifestBytes = await File.ReadAllBytesAsync(manifestFile.FullName, cancellationToken);
-        ModelManifest manifest;
-        IModel model;
-        try
+        var request = new RegistrationRequest(name, await File.ReadAllBytesAsync(artifact.FullName, cancellationToken), await File.ReadAllBytesAsync(manifestFile.FullName, cancellationToken), version);
+        switch (await registration.RegisterAsync(request, actor, cancellationToken, artifact.Name, manifestFile.Name))
         {
-            manifest = ManifestReader.Parse(manifestBytes);
-            model = XGBoostModelReader.Parse(modelBytes);
+            case RegistrationOutcome.Registered registered:
+                return await ReportAsync("register", new LadderOutcome.Changed(registered.Events));
+            case RegistrationOutcome.Invalid invalid:
+                await error.WriteLineAsync($"models register: {name} was not registered:\n  " + string.Join("\n  ", invalid.Problems));
+                return ModelsCommand.BadInput;
+            case RegistrationOutcome.AlreadyRegistered exists:
+                await error.WriteLineAsync($"models register: {exists.Name} version {exists.Version} is already registered; versions are immutable, give a new --version.");
+                return ModelsCommand.BadInput;
+            case RegistrationOutcome.Refused refused:
+                return await ReportAsync("register", new LadderOutcome.Conflict(refused.Reason));
+            default:
+                return ModelsCommand.Failed;
         }
-        catch (ManifestException e)
-        {
-            await error.WriteLineAsync($"models register: {manifestFile.Name} is not a valid manifest:\n  " + string.Join("\n  ", e.Errors));
-            return ModelsCommand.BadInput;
-        }
-        catch (ModelFormatException e)
-        {
-            await error.WriteLineAsync($"models register: {artifact.Name} is not a model DarkShip can score: {e.Message}");
-            return ModelsCommand.BadInput;
-        }
-
-        var problems = new List<string>();
-        if (!string.Equals(manifest.Name, name, StringComparison.Ordinal))
-        {
-            problems.Add($"the manifest is for '{manifest.Name}', not '{name}'");
-        }
-
-        var schemas = new Dictionary<string, FeatureGroupSchema?>(StringComparer.Ordinal);
-        foreach (var group in manifest.Groups)
-        {
-            schemas[group.Name] = await features.GetSchemaAsync(group.Name, cancellationToken);
-        }
-
-        problems.AddRange(ManifestValidator.Validate(manifest, model, schemas));
-        var known = (await registry.ReadIfChangedAsync(null, cancellationToken))!.Of(name);
-        version ??= manifest.Version ?? NextVersion(known);
-        if (!ModelLadder.IsValidVersion(version))
-        {
-            problems.Add($"'{version}' is not a version label (a letter or digit, then up to 63 letters, digits, '.', '_' or '-')");
-        }
-        else if (known.Any(v => v.Version == version))
-        {
-            problems.Add($"{name} version {version} is already registered; versions are immutable, give a new --version");
-        }
-
-        if (problems.Count > 0)
-        {
-            await error.WriteLineAsync($"models register: {name} was not registered:\n  " + string.Join("\n  ", problems));
-            return ModelsCommand.BadInput;
-        }
-
-        var modelPath = BlobModelArtifactStore.ModelPath(name, version);
-        var manifestPath = BlobModelArtifactStore.ManifestPath(name, version);
-        var modelSha = await artifacts.UploadAsync(modelPath, modelBytes, cancellationToken);
-        var manifestSha = await artifacts.UploadAsync(manifestPath, manifestBytes, cancellationToken);
-        var outcome = await ladder.RegisterAsync(
-            new ModelVersion(name, version, ModelStage.Registered, 0, modelPath, modelSha, manifestPath, manifestSha, time.GetUtcNow()),
-            actor with { Evidence = new Dictionary<string, string> { ["artifactSha256"] = modelSha, ["manifestSha256"] = manifestSha, ["features"] = model.FeatureCount.ToString(CultureInfo.InvariantCulture) } },
-            cancellationToken);
-        return await ReportAsync("register", outcome);
     }
 
     public async Task<int> MoveAsync(LadderCommand command, LadderActor actor, CancellationToken cancellationToken) =>
@@ -202,7 +151,7 @@ internal sealed class ModelsCli(
 
     public async Task<int> ListAsync(string? model, CancellationToken cancellationToken)
     {
-        var snapshot = (await registry.ReadIfChangedAsync(null, cancellationToken))!;
+        var snapshot = await registry.ReadAsync(cancellationToken);
         var rows = snapshot.Versions.Where(v => model is null || v.Name == model).OrderBy(v => v.Name, StringComparer.Ordinal).ThenBy(v => v.RegisteredAt).ToList();
         if (rows.Count == 0)
         {
@@ -239,7 +188,7 @@ internal sealed class ModelsCli(
 
     public async Task<int> StatusAsync(string model, CancellationToken cancellationToken)
     {
-        var snapshot = (await registry.ReadIfChangedAsync(null, cancellationToken))!;
+        var snapshot = await registry.ReadAsync(cancellationToken);
         var versions = snapshot.Of(model);
         if (versions.Count == 0)
         {
@@ -271,7 +220,7 @@ internal sealed class ModelsCli(
 
     public async Task<int> RulesAsync(string model, IReadOnlyList<string> sets, CancellationToken cancellationToken)
     {
-        var snapshot = (await registry.ReadIfChangedAsync(null, cancellationToken))!;
+        var snapshot = await registry.ReadAsync(cancellationToken);
         if (snapshot.Of(model).Count == 0)
         {
             await error.WriteLineAsync($"models rules: no versions of '{model}' are registered.");
@@ -328,9 +277,6 @@ internal sealed class ModelsCli(
                 return ModelsCommand.Failed;
         }
     }
-
-    private static string NextVersion(IReadOnlyList<ModelVersion> known) =>
-        (known.Select(v => int.TryParse(v.Version, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1).ToString(CultureInfo.InvariantCulture);
 
     private static string Share(ModelVersion v) => v.Stage is ModelStage.Shadow or ModelStage.Experiment or ModelStage.Champion ? Percent(v.SharePercent) : "";
 

@@ -152,7 +152,7 @@ internal sealed class MonitoringCli(IModelRegistry registry, IModelArtifactStore
 
     private async Task<bool> KnownAsync(string model, string verb, CancellationToken cancellationToken)
     {
-        var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken);
+        var snapshot = await registry.ReadAsync(cancellationToken);
         if (snapshot is not null && snapshot.Of(model).Count > 0)
         {
             return true;

@@ -2,8 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using DarkShip.Scoring;
-using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Export;
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Models;
@@ -116,33 +114,24 @@ internal sealed class ReplayCli(IPredictionLogScanner log, IOutcomeStore outcome
             return null;
         }
 
+        manifestFile.Refresh();
+        if (!manifestFile.Exists)
+        {
+            await error.WriteLineAsync($"replay: {manifestFile.FullName} does not exist.");
+            return null;
+        }
+
         var bytes = await File.ReadAllBytesAsync(candidateFile.FullName, cancellationToken);
-        IModel scorer;
-        try
+        var check = await new ModelLoader(features).CheckAsync(bytes, await File.ReadAllBytesAsync(manifestFile.FullName, cancellationToken), model, cancellationToken, candidateFile.Name, manifestFile.Name);
+        if (!check.IsValid)
         {
-            scorer = XGBoostModelReader.Parse(bytes);
-        }
-        catch (ModelFormatException e)
-        {
-            await error.WriteLineAsync($"replay: {candidateFile.Name} is not a model DarkShip can score: {e.Message}");
+            await error.WriteLineAsync($"replay: the candidate cannot be used:\n  " + string.Join("\n  ", check.Problems));
             return null;
         }
 
-        var manifest = await ManifestFiles.ReadAsync("replay", manifestFile, scorer, features, error, cancellationToken);
-        if (manifest is null)
-        {
-            return null;
-        }
-
-        if (!string.Equals(manifest.Name, model, StringComparison.Ordinal))
-        {
-            await error.WriteLineAsync($"replay: {manifestFile.Name} is for '{manifest.Name}', not '{model}'.");
-            return null;
-        }
-
-        var version = new ModelVersion(model, manifest.Version ?? "candidate", ModelStage.Registered, 0, candidateFile.FullName, Convert.ToHexStringLower(SHA256.HashData(bytes)),
+        var version = new ModelVersion(model, check.Manifest!.Version ?? "candidate", ModelStage.Registered, 0, candidateFile.FullName, Convert.ToHexStringLower(SHA256.HashData(bytes)),
             manifestFile.FullName, "", time.GetUtcNow());
-        return new LoadedModel(version, manifest, scorer, new FeaturePlan(manifest));
+        return check.ToLoaded(version);
     }
 
     private async Task WriteAsync(string model, FileInfo candidateFile, LoadedModel candidate, DateTimeOffset from, DateTimeOffset to, ReplayReport report)

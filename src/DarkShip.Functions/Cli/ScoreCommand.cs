@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DarkShip.Scoring;
-using DarkShip.Scoring.XGBoost;
+using DarkShip.Serving.Models;
 
 namespace DarkShip.Functions.Cli;
 
@@ -33,14 +33,19 @@ internal static class ScoreCommand
 
     public static async Task<int> RunAsync(FileInfo modelFile, FileInfo inputFile, bool margin, FileInfo? outputFile, bool skipBadRows, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        XGBoostModel model;
+        IModel model;
         try
         {
-            model = XGBoostModelReader.Load(modelFile.FullName);
+            model = ModelLoader.Compile(await File.ReadAllBytesAsync(modelFile.FullName, cancellationToken));
         }
         catch (ModelFormatException e)
         {
             await stderr.WriteLineAsync($"error: {modelFile.Name}: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"error: {modelFile.FullName} cannot be read: {e.Message}");
             return 2;
         }
 
@@ -126,7 +131,7 @@ internal static class ScoreCommand
     }
 
     /// <summary>The first pass: every row read and checked, nothing written. Exit 2 with the bad rows by line, or null when all are good.</summary>
-    private static async Task<int?> CheckRowsAsync(XGBoostModel model, FileInfo inputFile, bool csv, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<int?> CheckRowsAsync(IModel model, FileInfo inputFile, bool csv, TextWriter stderr, CancellationToken cancellationToken)
     {
         long rows = 0, bad = 0;
         try
@@ -162,7 +167,7 @@ internal static class ScoreCommand
         return 2;
     }
 
-    private static async Task<(long Scored, long Bad)> FlushAsync(XGBoostModel model, OutputKind kind, int width, List<InputRow> chunk, float[] rows, float[] results, TextWriter writer, TextWriter stderr)
+    private static async Task<(long Scored, long Bad)> FlushAsync(IModel model, OutputKind kind, int width, List<InputRow> chunk, float[] rows, float[] results, TextWriter writer, TextWriter stderr)
     {
         // Score the good rows of the chunk in one batch, then write every row in input order.
         var good = 0;

@@ -13,7 +13,7 @@ namespace DarkShip.Functions.Hosting;
 /// <c>__blobServiceUri</c>, <c>__credential</c>, <c>__clientId</c>). Every client comes from one
 /// <see cref="StorageClients"/> (Azure.Data.Tables and Azure.Storage.Blobs).
 /// </summary>
-internal sealed class StorageAccount(StorageClients clients) : Cli.IDemoModels
+internal sealed class StorageAccount(StorageClients clients)
 {
     /// <summary>The connection's name.</summary>
     public const string Connection = "AzureWebJobsStorage";

@@ -1,6 +1,7 @@
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Manifests;
 using DarkShip.Serving.Models;
+using DarkShip.Serving.Registry;
 
 namespace DarkShip.Serving.Export;
 
@@ -206,8 +207,8 @@ public sealed class RegisteredManifests(Registry.IModelRegistry registry, Regist
             return manifest;
         }
 
-        snapshot ??= await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
-        var row = snapshot?.Of(model).FirstOrDefault(v => v.Version == version);
+        snapshot ??= await registry.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var row = snapshot.Of(model).FirstOrDefault(v => v.Version == version);
         manifest = row is null ? null : ManifestReader.Parse(await artifacts.DownloadAsync(row.ManifestPath, row.ManifestSha256, cancellationToken).ConfigureAwait(false));
         known[(model, version)] = manifest;
         return manifest;

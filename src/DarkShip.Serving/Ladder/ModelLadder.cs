@@ -57,7 +57,7 @@ public sealed partial class ModelLadder(IModelRegistry registry, IModelEventLog 
     /// <summary>Reads the registry now and applies <paramref name="command"/> to what it finds.</summary>
     public async Task<LadderOutcome> ApplyAsync(LadderCommand command, LadderActor actor, CancellationToken cancellationToken = default)
     {
-        var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
+        var snapshot = await registry.ReadAsync(cancellationToken).ConfigureAwait(false);
         return await ApplyAsync(command, snapshot!.Of(command.Model), actor, cancellationToken).ConfigureAwait(false);
     }
 

@@ -76,7 +76,7 @@ public sealed partial class ModelPromoter(
     public async Task<IReadOnlyList<PromotionDecision>> RunAsync(CancellationToken cancellationToken = default)
     {
         using var span = Telemetry.DarkShipTelemetry.Source.StartActivity("promote.run");
-        var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
+        var snapshot = await registry.ReadAsync(cancellationToken).ConfigureAwait(false);
         var decisions = new List<PromotionDecision>();
         foreach (var model in snapshot!.Versions.Select(v => v.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {

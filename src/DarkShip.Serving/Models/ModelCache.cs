@@ -1,6 +1,4 @@
-using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Features;
-using DarkShip.Serving.Manifests;
 using DarkShip.Serving.Registry;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +16,7 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
 {
     private readonly TaskCompletionSource firstLoad = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim refreshing = new(1, 1);
+    private readonly ModelLoader loader = new(features);
     private Dictionary<string, ModelLineup> lineups = new(StringComparer.Ordinal);
     private Dictionary<string, LoadedModel> loaded = new(StringComparer.Ordinal);
     private string? knownRevision;
@@ -83,7 +82,7 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
 
                 try
                 {
-                    next[key] = await LoadAsync(version, cancellationToken).ConfigureAwait(false);
+                    next[key] = await loader.LoadAsync(version, artifacts, cancellationToken).ConfigureAwait(false);
                     LogLoaded(logger, version.Name, version.Version, version.Stage);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -137,34 +136,6 @@ public sealed partial class ModelCache(IModelRegistry registry, IModelArtifactSt
         }
 
         return built;
-    }
-
-    private async Task<LoadedModel> LoadAsync(ModelVersion version, CancellationToken cancellationToken)
-    {
-        var modelBytes = artifacts.DownloadAsync(version.ArtifactPath, version.ArtifactSha256, cancellationToken);
-        var manifestBytes = artifacts.DownloadAsync(version.ManifestPath, version.ManifestSha256, cancellationToken);
-        var manifest = ManifestReader.Parse(await manifestBytes.ConfigureAwait(false));
-        if (!string.Equals(manifest.Name, version.Name, StringComparison.Ordinal))
-        {
-            throw new ManifestException([$"name: the manifest is for '{manifest.Name}', registered as '{version.Name}'"]);
-        }
-
-        var model = XGBoostModelReader.Parse(await modelBytes.ConfigureAwait(false));
-        var schemas = new Dictionary<string, FeatureGroupSchema?>(StringComparer.Ordinal);
-        foreach (var group in manifest.Groups)
-        {
-            schemas[group.Name] = await features.GetSchemaAsync(group.Name, cancellationToken).ConfigureAwait(false);
-        }
-
-        var errors = ManifestValidator.Validate(manifest, model, schemas);
-        if (errors.Count > 0)
-        {
-            throw new ManifestException(errors);
-        }
-
-        // One throw-away row before the swap, so the first real request (or shadow sample) does not pay for the JIT.
-        model.Predict(new float[model.FeatureCount], new float[model.GetOutputCount(Scoring.OutputKind.Transformed)]);
-        return new LoadedModel(version, manifest, model, new FeaturePlan(manifest));
     }
 
     private static string KeyOf(ModelVersion v) => $"{v.Name}\n{v.Version}\n{v.ArtifactSha256}\n{v.ManifestSha256}";

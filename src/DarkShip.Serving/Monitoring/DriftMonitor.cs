@@ -46,7 +46,7 @@ public sealed partial class DriftMonitor : IGuardrailSignals
         // Unloaded, every version would be skipped as "not loaded" and the drift guardrail would go quiet.
         await models.EnsureLoadedAsync(loadWait, time, cancellationToken).ConfigureAwait(false);
         using var span = DarkShipTelemetry.Source.StartActivity("drift.run");
-        var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
+        var snapshot = await registry.ReadAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var length = TimeSpan.FromMinutes(options.WindowMinutes);
         var done = new List<DriftReport>();

@@ -30,7 +30,7 @@ public sealed class ModelEvaluator(IModelRegistry registry, IModelArtifactStore 
     /// <summary>The metrics of every version of <paramref name="model"/> with outcomes in [<paramref name="from"/>, <paramref name="to"/>), per <paramref name="window"/> and over the whole span.</summary>
     public async Task<IReadOnlyList<WindowMetrics>> EvaluateAsync(string model, DateTimeOffset from, DateTimeOffset to, TimeSpan window, CancellationToken cancellationToken = default)
     {
-        var snapshot = await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false);
+        var snapshot = await registry.ReadAsync(cancellationToken).ConfigureAwait(false);
         var results = new List<WindowMetrics>();
         foreach (var version in (snapshot?.Of(model) ?? []).OrderBy(v => v.Stage switch { ModelStage.Champion => 0, ModelStage.Experiment => 1, ModelStage.Shadow => 2, _ => 3 }))
         {

@@ -39,3 +39,15 @@ public interface IModelArtifactStore
 
 /// <summary>A model file or manifest that cannot be fetched as registered.</summary>
 public sealed class ModelArtifactException(string message) : Exception(message);
+
+/// <summary>The plain read most callers want.</summary>
+public static class ModelRegistryReads
+{
+    /// <summary>The whole registry as it is now.</summary>
+    public static async Task<RegistrySnapshot> ReadAsync(this IModelRegistry registry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return await registry.ReadIfChangedAsync(null, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{registry.GetType().Name} answered a read with no known revision with 'unchanged'.");
+    }
+}

@@ -35,12 +35,6 @@ public sealed class BlobModelArtifactStore(Lazy<BlobContainerClient> lazyContain
 
     private BlobContainerClient Container => lazyContainer.Value;
 
-    /// <summary>Where a version's model file goes.</summary>
-    public static string ModelPath(string model, string version) => $"{model}/{version}/model.json";
-
-    /// <summary>Where a version's manifest goes.</summary>
-    public static string ManifestPath(string model, string version) => $"{model}/{version}/manifest.json";
-
     /// <summary>Creates the container if needed.</summary>
     public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => Container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
 

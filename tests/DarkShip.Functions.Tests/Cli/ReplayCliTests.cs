@@ -57,7 +57,7 @@ public sealed class ReplayCliTests : IDisposable
         var broken = Path.Combine(folder.FullName, "broken.json");
         File.WriteAllText(broken, "{\"learner\":");
         Assert.Equal(2, await Cli().RunAsync("fraud", new FileInfo(broken), manifest, From, From.AddDays(1), null, CancellationToken.None));
-        Assert.Contains("broken.json is not a model DarkShip can score", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("broken.json: not a model DarkShip can score", error.ToString(), StringComparison.Ordinal);
         Assert.Empty(log.Hours);
     }
 
@@ -65,7 +65,7 @@ public sealed class ReplayCliTests : IDisposable
     public async Task A_manifest_for_another_model_or_naming_features_the_store_lacks_is_refused()
     {
         Assert.Equal(2, await Cli().RunAsync("eta", model, manifest, From, From.AddDays(1), null, CancellationToken.None));
-        Assert.Contains("manifest.json is for 'fraud', not 'eta'", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("manifest.json: it is for 'fraud', not 'eta'", error.ToString(), StringComparison.Ordinal);
 
         var other = JsonNode.Parse(File.ReadAllText(manifest.FullName))!.AsObject();
         other["features"]![2]!["property"] = "txn_count_8d";
