@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace DarkShip.Functions.Cli;
+namespace DarkShip.Serving.Features;
 
 /// <summary>One CSV record: where it starts in the file, and its fields (or why it could not be read).</summary>
-internal readonly record struct CsvRecord(long Line, string[] Fields, string? Error);
+public readonly record struct CsvRecord(long Line, string[] Fields, string? Error);
 
 /// <summary>
 /// Streams the records of an RFC 4180 CSV file: commas, double-quoted fields with <c>""</c> escapes and
@@ -12,7 +12,7 @@ internal readonly record struct CsvRecord(long Line, string[] Fields, string? Er
 /// record; the lines after it are read again as records of their own, so a stray quote costs one row,
 /// never the rest of the file.
 /// </summary>
-internal static class CsvRecords
+public static class CsvRecords
 {
     /// <summary>Most lines one quoted field may span before its opening quote is taken to be stray.</summary>
     public const int MaxRecordLines = 1000;
