@@ -152,7 +152,7 @@ static MirrorEvent Assert(PredictOutcome outcome)
 {
     var p = ((PredictOutcome.Scored)outcome).Predictions[0];
     return new MirrorEvent(p.PredictionId, p.Model, DateTimeOffset.UnixEpoch, null, new Dictionary<string, string>(), "k",
-        new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [], p.Degraded, [new ModelOutput(p.Version, p.Arm, p.Scores, p.Decision, true)], 0, 0);
+        new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [], p.Degraded, [new MirroredOutput(p.Version, p.Arm, p.Scores, p.Decision, true)], 0, 0);
 }
 
 static void Report(string name, Stats s) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

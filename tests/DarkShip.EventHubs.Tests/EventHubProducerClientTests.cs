@@ -120,7 +120,7 @@ public sealed class EventHubProducerClientTests
 
     private static MirrorEvent Event(string id, string padding) =>
         new(id, "fraud", DateTimeOffset.UnixEpoch, padding, new Dictionary<string, string> { ["consumer"] = "c1" }, "c1",
-            new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [KeyValuePair.Create("amount", 2.5f)], [], [new ModelOutput("1", "champion", [0.25f], null, true)], 1, 2);
+            new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [KeyValuePair.Create("amount", 2.5f)], [], [new MirroredOutput("1", "champion", [0.25f], null, true)], 1, 2);
 
     [Fact]
     public void Create_RemoteHubWithoutCredential_IsRefused_LoopbackIsPlainHttp()
@@ -136,7 +136,7 @@ public sealed class EventHubProducerClientTests
     {
         var transport = new FakeTransport(new FakeResponse(201));
         var e = new MirrorEvent("01M82QWT8X3ZDT3YZDPTR3GEB5", "fraud", DateTimeOffset.UnixEpoch, null, new Dictionary<string, string> { ["consumer"] = "c1" }, "c1",
-            new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [KeyValuePair.Create("amount", 2.5f)], [], [new ModelOutput("1", "champion", [0.25f], null, true)], 1, 2);
+            new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), [KeyValuePair.Create("amount", 2.5f)], [], [new MirroredOutput("1", "champion", [0.25f], null, true)], 1, 2);
 
         await new EventHubsMirrorSink(Client(transport, new RecordingCredential())).WriteAsync([e], CancellationToken.None);
 

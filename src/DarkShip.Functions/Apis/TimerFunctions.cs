@@ -17,7 +17,7 @@ internal static class TimerFunctions
         {
             var timer = TimerInvocation.Read(request, promote.Trigger.BindingName);
             var decisions = await services.GetRequiredService<ModelPromoter>().RunAsync(cancellationToken);
-            var moved = decisions.Count(d => d.Outcome == "changed");
+            var moved = decisions.Count(d => d.Outcome == PromotionOutcome.Changed);
             return new InvocationResponse
             {
                 Logs = [

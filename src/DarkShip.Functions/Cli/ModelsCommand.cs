@@ -32,7 +32,7 @@ internal static class ModelsCommand
         var manifest = new Option<FileInfo>("--manifest") { Description = "The model's manifest.", Required = true };
         var version = new Option<string?>("--version") { Description = "The version label (default: the manifest's, else one above the highest numeric version)." };
         var register = new Command("register", "Upload a model and its manifest (checked against each other and the feature store) as a new version, stage Registered.") { name, artifact, manifest, version };
-        register.SetAction((r, ct) => Run(r, settings, (cli, actor) => cli.RegisterAsync(r.GetValue(name)!, r.GetValue(artifact)!, r.GetValue(manifest)!, r.GetValue(version), actor(r.GetValue(by)!, r.GetValue(reason)), ct)));
+        register.SetAction((r, ct) => Run(r, settings, (cli, actor) => cli.RegisterAsync(r.GetValue(name)!, r.GetValue(artifact)!, r.GetValue(manifest)!, r.GetValue(version), actor(r.GetValue(by)!, r.GetValue(reason)), ct), writes: true, ct));
 
         var model = new Argument<string>("model") { Description = "The model's name." };
         var ver = new Argument<string>("version") { Description = "The version." };
@@ -56,19 +56,19 @@ internal static class ModelsCommand
                 }
             }
 
-            c.SetAction((r, ct) => Run(r, settings, (cli, actor) => cli.MoveAsync(command(r), actor(r.GetValue(by)!, r.GetValue(reason)), ct)));
+            c.SetAction((r, ct) => Run(r, settings, (cli, actor) => cli.MoveAsync(command(r), actor(r.GetValue(by)!, r.GetValue(reason)), ct), writes: true, ct));
             return c;
         }
 
         var list = new Command("list", "Every version of every model (or of one), with stage and share.") { new Argument<string?>("model") { Arity = ArgumentArity.ZeroOrOne } };
-        list.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.ListAsync(r.GetValue<string?>("model"), ct)));
+        list.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.ListAsync(r.GetValue<string?>("model"), ct), writes: false, ct));
         var history = new Command("history", "The model's audit trail, oldest first: who moved what, when, why, on which evidence.") { model };
-        history.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.HistoryAsync(r.GetValue(model)!, ct)));
+        history.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.HistoryAsync(r.GetValue(model)!, ct), writes: false, ct));
         var status = new Command("status", "The model's live versions in their current stage: samples, error rates, latencies, agreement with the champion.") { model };
-        status.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.StatusAsync(r.GetValue(model)!, ct)));
+        status.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.StatusAsync(r.GetValue(model)!, ct), writes: false, ct));
         var set = new Option<string[]>("--set") { Description = "rule=value, e.g. minSamples=5000 or shadowRamp=1,10,100 (repeatable).", AllowMultipleArgumentsPerToken = true };
         var rules = new Command("rules", "Show the model's promotion rules, or change them with --set.") { model, set };
-        rules.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.RulesAsync(r.GetValue(model)!, r.GetValue(set) ?? [], ct)));
+        rules.SetAction((r, ct) => Run(r, settings, (cli, _) => cli.RulesAsync(r.GetValue(model)!, r.GetValue(set) ?? [], ct), writes: (r.GetValue(set) ?? []).Length > 0, ct));
 
         return new Command("models", "The model registry and its ladder: register, shadow, experiment, promote, roll back, retire, inspect.")
         {
@@ -83,7 +83,11 @@ internal static class ModelsCommand
         };
     }
 
-    private static async Task<int> Run(ParseResult result, Option<FileInfo> settings, Func<ModelsCli, Func<string, string?, LadderActor>, Task<int>> action)
+    /// <summary>
+    /// Runs a verb against the account: verbs that write create what they need first; read-only verbs
+    /// (<paramref name="writes"/> false) create nothing and read a missing table as empty.
+    /// </summary>
+    private static async Task<int> Run(ParseResult result, Option<FileInfo> settings, Func<ModelsCli, Func<string, string?, LadderActor>, Task<int>> action, bool writes, CancellationToken cancellationToken)
     {
         var output = result.InvocationConfiguration.Output;
         var error = result.InvocationConfiguration.Error;
@@ -94,13 +98,18 @@ internal static class ModelsCommand
 
         try
         {
-            var (registry, artifacts, events) = await account.PrepareAsync(CancellationToken.None);
+            var (registry, artifacts, events) = writes ? await account.PrepareAsync(cancellationToken) : (account.Registry(), account.Artifacts(), account.EventLog());
             var cli = new ModelsCli(registry, artifacts, events, account.Aggregates(), account.FeatureStore(), TimeProvider.System, output, error);
             return await action(cli, (who, why) => new LadderActor(who, why ?? "by hand"));
         }
         catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or ModelArtifactException)
         {
             await error.WriteLineAsync($"models: the storage account could not be used: {e.Message}");
+            return Failed;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("models: cancelled.");
             return Failed;
         }
     }

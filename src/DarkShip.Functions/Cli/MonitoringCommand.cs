@@ -85,9 +85,9 @@ internal sealed class MonitoringCli(IModelRegistry registry, IModelArtifactStore
             foreach (var subject in report.Findings.Select(f => f.Subject).Distinct())
             {
                 var all = report.Findings.Where(f => f.Subject == subject).ToList();
-                var baseline = all.FirstOrDefault(f => f.Measure == "distribution" && f.Reference == "baseline");
-                var previous = all.FirstOrDefault(f => f.Measure == "distribution" && f.Reference == "previous");
-                var missing = all.FirstOrDefault(f => f.Measure == "missingRate");
+                var baseline = all.FirstOrDefault(f => f.Measure == DriftMeasures.Distribution && f.Reference == "baseline");
+                var previous = all.FirstOrDefault(f => f.Measure == DriftMeasures.Distribution && f.Reference == "previous");
+                var missing = all.FirstOrDefault(f => f.Measure == DriftMeasures.MissingRate);
                 var stale = all.FirstOrDefault(f => f.Measure == "staleRate");
                 var status = all.Max(f => f.Status);
                 rows.Add([

@@ -43,14 +43,7 @@ internal sealed class LocalEventHub(string name, int partitionCount, TimeProvide
             return Partitions[(int)((uint)Interlocked.Increment(ref roundRobin) % (uint)Partitions.Count)];
         }
 
-        // FNV-1a over the key's UTF-16 code units: stable across runs and processes.
-        var hash = 2166136261u;
-        foreach (var c in partitionKey)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return Partitions[(int)(hash % (uint)Partitions.Count)];
+        return Partitions[(int)(Serving.StableHash.Of(partitionKey) % (ulong)Partitions.Count)]; // stable across runs and processes
     }
 
     /// <summary>One partition's ordered log of events not yet checkpointed.</summary>

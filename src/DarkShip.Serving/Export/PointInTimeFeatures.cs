@@ -1,6 +1,7 @@
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Manifests;
 using DarkShip.Serving.Models;
+using DarkShip.Serving.Predictions;
 using DarkShip.Serving.Registry;
 
 namespace DarkShip.Serving.Export;
@@ -115,7 +116,7 @@ public sealed class PointInTimeFeatures(IFeatureStore features, IServedManifests
                 }
                 else if (fallbacks[i] != FeatureFallback.None)
                 {
-                    degraded.Add($"{name}:{fallbacks[i].ToString().ToLowerInvariant()}");
+                    degraded.Add(DegradedReasons.Feature(name, fallbacks[i]));
                 }
             }
 

@@ -39,9 +39,28 @@ public interface IGuardrailSignals
 /// <param name="Model">The model.</param>
 /// <param name="Version">The version.</param>
 /// <param name="Action">The ladder step taken (<c>shadow</c>, <c>experiment</c>, <c>promote</c>, <c>rollback</c>), or <c>hold</c>.</param>
-/// <param name="Outcome"><c>changed</c>, <c>held</c>, <c>refused</c> or <c>conflict</c>.</param>
+/// <param name="Outcome">Whether the move was made, held, refused, lost to a conflict, or the model could not be evaluated.</param>
 /// <param name="Reason">Why.</param>
-public sealed record PromotionDecision(string Model, string Version, string Action, string Outcome, string Reason);
+public sealed record PromotionDecision(string Model, string Version, string Action, PromotionOutcome Outcome, string Reason);
+
+/// <summary>What became of one promotion decision.</summary>
+public enum PromotionOutcome
+{
+    /// <summary>The move was made.</summary>
+    Changed,
+
+    /// <summary>Not yet: the evidence does not say so.</summary>
+    Held,
+
+    /// <summary>The ladder refused the move.</summary>
+    Refused,
+
+    /// <summary>Another change landed first.</summary>
+    Conflict,
+
+    /// <summary>The model could not be evaluated this run.</summary>
+    Failed,
+}
 
 /// <summary>
 /// PromoteModels: each run reads the registry once and applies every model's rules (stored in the
@@ -94,7 +113,7 @@ public sealed partial class ModelPromoter(
             {
                 // One model's failure (a store hiccup) does not stop the others; the next run tries again.
                 LogModelFailed(logger, e, model);
-                decisions.Add(new PromotionDecision(model, "*", "hold", "failed", e.Message));
+                decisions.Add(new PromotionDecision(model, "*", "hold", PromotionOutcome.Failed, e.Message));
             }
         }
 
@@ -146,7 +165,7 @@ public sealed partial class ModelPromoter(
                         experiment = null;
                         break;
                     default:
-                        decisions.Add(new PromotionDecision(experiment.Name, experiment.Version, "hold", "held", $"experiment continues: {verdict.Summary}"));
+                        decisions.Add(new PromotionDecision(experiment.Name, experiment.Version, "hold", PromotionOutcome.Held, $"experiment continues: {verdict.Summary}"));
                         break;
                 }
             }
@@ -169,7 +188,7 @@ public sealed partial class ModelPromoter(
 
             if (ShadowHold(stats, rules) is { } hold)
             {
-                decisions.Add(new PromotionDecision(shadow.Name, shadow.Version, "hold", "held", hold));
+                decisions.Add(new PromotionDecision(shadow.Name, shadow.Version, "hold", PromotionOutcome.Held, hold));
                 continue;
             }
 
@@ -184,14 +203,14 @@ public sealed partial class ModelPromoter(
                 var decision = await MoveAsync(new LadderCommand.Experiment(shadow.Name, shadow.Version, rules.ExperimentShare), versions,
                     $"{stats.Samples} samples in full shadow within bounds: experiment at {F(rules.ExperimentShare)} % of live traffic", stats, rules, cancellationToken).ConfigureAwait(false);
                 decisions.Add(decision);
-                if (decision.Outcome == "changed")
+                if (decision.Outcome == PromotionOutcome.Changed)
                 {
                     experiment = shadow; // one experiment at a time
                 }
             }
             else
             {
-                decisions.Add(new PromotionDecision(shadow.Name, shadow.Version, "hold", "held", $"ready for an experiment, but version {experiment.Version} is in one"));
+                decisions.Add(new PromotionDecision(shadow.Name, shadow.Version, "hold", PromotionOutcome.Held, $"ready for an experiment, but version {experiment.Version} is in one"));
             }
         }
     }
@@ -267,12 +286,12 @@ public sealed partial class ModelPromoter(
         var outcome = await ladder.ApplyAsync(command, versions, new LadderActor(Actor, reason, evidence), cancellationToken).ConfigureAwait(false);
         var (status, why) = outcome switch
         {
-            LadderOutcome.Changed => ("changed", reason),
-            LadderOutcome.Refused r => ("refused", r.Reason),
-            LadderOutcome.Conflict c => ("conflict", c.Reason),
-            _ => ("?", reason),
+            LadderOutcome.Changed => (PromotionOutcome.Changed, reason),
+            LadderOutcome.Refused r => (PromotionOutcome.Refused, r.Reason),
+            LadderOutcome.Conflict c => (PromotionOutcome.Conflict, c.Reason),
+            var other => throw new InvalidOperationException($"Unexpected ladder outcome {other}."),
         };
-        if (status != "changed")
+        if (status != PromotionOutcome.Changed)
         {
             LogNotApplied(logger, command.Model, version, command.Action, status, why);
         }
@@ -286,7 +305,7 @@ public sealed partial class ModelPromoter(
     private static partial void LogModelFailed(ILogger logger, Exception exception, string model);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "PromoteModels: {Model} version {Version}: {Action} was {Status}: {Reason}")]
-    private static partial void LogNotApplied(ILogger logger, string model, string version, string action, string status, string reason);
+    private static partial void LogNotApplied(ILogger logger, string model, string version, string action, PromotionOutcome status, string reason);
 }
 
 /// <summary>The analysis used until outcomes are analysed: never confident, so no experiment is promoted automatically.</summary>

@@ -7,7 +7,7 @@ namespace DarkShip.Serving.Mirror;
 /// <param name="Decision">Its decision label, when the manifest has a threshold.</param>
 /// <param name="Served">Whether this answer went back to the caller.</param>
 /// <param name="Error">Why the version could not answer (no scores then), e.g. an experiment that threw and the champion answered for.</param>
-public sealed record ModelOutput(string Version, string Arm, float[] Scores, string? Decision, bool Served, string? Error = null);
+public sealed record MirroredOutput(string Version, string Arm, float[] Scores, string? Decision, bool Served, string? Error = null);
 
 /// <summary>What a group's read gave the request.</summary>
 /// <param name="Status">How the read went (<c>found</c>, <c>notFound</c>, <c>noKey</c>, <c>timedOut</c>, <c>failed</c>).</param>
@@ -44,7 +44,7 @@ public sealed record MirrorEvent(
     IReadOnlyDictionary<string, object> Inline,
     IReadOnlyList<KeyValuePair<string, float>> Features,
     IReadOnlyList<string> Degraded,
-    IReadOnlyList<ModelOutput> Outputs,
+    IReadOnlyList<MirroredOutput> Outputs,
     double FeatureMilliseconds,
     double TotalMilliseconds)
 {

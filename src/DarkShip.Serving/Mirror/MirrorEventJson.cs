@@ -138,7 +138,7 @@ public static class MirrorEventJson
                     g.Value.TryGetProperty("values", out var values) ? ReadValues(values) : null);
             }
 
-            var outputs = root.GetProperty("outputs").EnumerateArray().Select(o => new ModelOutput(
+            var outputs = root.GetProperty("outputs").EnumerateArray().Select(o => new MirroredOutput(
                 o.GetProperty("version").GetString()!,
                 o.GetProperty("arm").GetString()!,
                 [.. o.GetProperty("scores").EnumerateArray().Select(s => s.GetSingle())],

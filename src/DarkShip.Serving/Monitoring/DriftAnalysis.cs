@@ -1,5 +1,7 @@
 using System.Globalization;
 using DarkShip.Serving.Manifests;
+using DarkShip.Serving.Models;
+using DarkShip.Serving.Predictions;
 
 namespace DarkShip.Serving.Monitoring;
 
@@ -111,7 +113,7 @@ public static class DriftAnalysis
             reason = $"PSI {G(psi)}, {name} {G(value)}";
         }
 
-        return new DriftFinding(subject, "distribution", referenceName, kind, n, m, psi, js, ks.Statistic, ks.PValue, wasserstein,
+        return new DriftFinding(subject, DriftMeasures.Distribution, referenceName, kind, n, m, psi, js, ks.Statistic, ks.PValue, wasserstein,
             chi.Statistic, chi.PValue, double.NaN, double.NaN, status, reason);
     }
 
@@ -155,8 +157,8 @@ public static class DriftAnalysis
             var missingNow = MissingRate(current, feature, now);
             var missingReference = baseline.MissingRates.TryGetValue(feature.Name, out var trainedMissing) ? ("baseline", trainedMissing, baseline.Features[feature.Name].Total)
                 : ("previous", MissingRate(previous, feature, before), previous.Inputs);
-            findings.Add(Rate(feature.Name, "missingRate", missingReference.Item1, current.Inputs, missingNow, missingReference.Item3, missingReference.Item2, options));
-            findings.Add(Rate(feature.Name, "staleRate", "previous", current.Inputs, StaleRate(current, feature), previous.Inputs, StaleRate(previous, feature), options));
+            findings.Add(Rate(feature.Name, DriftMeasures.MissingRate, missingReference.Item1, current.Inputs, missingNow, missingReference.Item3, missingReference.Item2, options));
+            findings.Add(Rate(feature.Name, DriftMeasures.StaleRate, "previous", current.Inputs, StaleRate(current, feature), previous.Inputs, StaleRate(previous, feature), options));
         }
 
         return findings;
@@ -174,16 +176,16 @@ public static class DriftAnalysis
         }
 
         long count = 0;
-        foreach (var suffix in (ReadOnlySpan<string>)["missing", "invalid"])
+        foreach (var fallback in (ReadOnlySpan<FeatureFallback>)[FeatureFallback.Missing, FeatureFallback.Invalid])
         {
-            count += window.Degraded.GetValueOrDefault(feature.Name + ":" + suffix);
+            count += window.Degraded.GetValueOrDefault(DegradedReasons.Feature(feature.Name, fallback));
         }
 
         if (feature.Group is { } group)
         {
-            foreach (var suffix in (ReadOnlySpan<string>)["notFound", "noKey", "timedOut", "failed"])
+            foreach (var status in GroupStatus.WithoutARow)
             {
-                count += window.Degraded.GetValueOrDefault(group + ":" + suffix);
+                count += window.Degraded.GetValueOrDefault(DegradedReasons.Group(group, status));
             }
         }
 
@@ -194,7 +196,7 @@ public static class DriftAnalysis
 
     /// <summary>Share of scorings whose stored value was older than the feature's <c>maxAgeSeconds</c>.</summary>
     public static double StaleRate(WindowAggregate window, ManifestFeature feature) =>
-        window.Inputs == 0 ? double.NaN : window.Degraded.GetValueOrDefault(feature.Name + ":stale") / (double)window.Inputs;
+        window.Inputs == 0 ? double.NaN : window.Degraded.GetValueOrDefault(DegradedReasons.Feature(feature.Name, FeatureFallback.Stale)) / (double)window.Inputs;
 
     private static DriftStatus Grade(double value, double warn, double alert) =>
         double.IsNaN(value) ? DriftStatus.Ok : value >= alert ? DriftStatus.Alert : value >= warn ? DriftStatus.Warn : DriftStatus.Ok;

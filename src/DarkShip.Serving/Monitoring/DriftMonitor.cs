@@ -90,8 +90,8 @@ public sealed partial class DriftMonitor : IGuardrailSignals
         }
 
         var reasons = latest.Alerts
-            .Where(f => (f.Subject == "prediction" && f.Reference == "baseline") || f.Measure is "missingRate" or "staleRate")
-            .Select(f => f.Measure == "distribution" ? $"prediction drift against the baseline ({f.Reason})" : $"{f.Subject} {f.Measure} {f.Reason}")
+            .Where(f => (f.Subject == "prediction" && f.Reference == "baseline") || f.Measure is DriftMeasures.MissingRate or DriftMeasures.StaleRate)
+            .Select(f => f.Measure == DriftMeasures.Distribution ? $"prediction drift against the baseline ({f.Reason})" : $"{f.Subject} {f.Measure} {f.Reason}")
             .ToList();
         return reasons.Count == 0 ? null : string.Join("; ", reasons);
     }
@@ -127,7 +127,7 @@ public sealed partial class DriftMonitor : IGuardrailSignals
         foreach (var f in report.Findings.Where(f => f.Status != DriftStatus.Insufficient))
         {
             var tags = new TagList { { "model", report.Model }, { "version", report.Version }, { "subject", f.Subject }, { "reference", f.Reference }, { "status", f.Status.ToString() } };
-            if (f.Measure == "distribution")
+            if (f.Measure == DriftMeasures.Distribution)
             {
                 DarkShipTelemetry.DriftPsi.Record(f.Psi, tags);
             }

@@ -94,3 +94,16 @@ public interface IDriftStore
     /// <summary>The latest report of each version of <paramref name="model"/> (or of the one <paramref name="version"/>).</summary>
     Task<IReadOnlyList<DriftReport>> LatestAsync(string model, string? version = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What a <see cref="DriftFinding"/> measures (its <see cref="DriftFinding.Measure"/>); stored and queried by these names.</summary>
+public static class DriftMeasures
+{
+    /// <summary>The distribution of a feature's values or of the predictions.</summary>
+    public const string Distribution = "distribution";
+
+    /// <summary>The share of inputs that were missing (no value, no row, unreadable).</summary>
+    public const string MissingRate = "missingRate";
+
+    /// <summary>The share of inputs older than the feature's max age.</summary>
+    public const string StaleRate = "staleRate";
+}

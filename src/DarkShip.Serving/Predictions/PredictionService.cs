@@ -305,14 +305,7 @@ public sealed partial class PredictionService(
         foreach (var group in row.Scored.SelectMany(m => m.Plan.Groups).DistinctBy(g => g.Name))
         {
             var read = reads[slot[(group.Name, row.Entities.GetValueOrDefault(group.Name))]];
-            var status = read.Status switch
-            {
-                GroupReadStatus.Found => "found",
-                GroupReadStatus.NotFound => "notFound",
-                GroupReadStatus.NoKey => "noKey",
-                GroupReadStatus.TimedOut => "timedOut",
-                _ => "failed",
-            };
+            var status = GroupStatus.Of(read.Status);
             double? age = read.Row is { } r ? Math.Max(0, (now - r.AsOf).TotalSeconds) : null;
             groups[group.Name] = new MirroredGroup(status, read.Row?.AsOf, age, read.Row?.Values);
             if (Array.Exists(plan.Groups, g => g.Name == group.Name))
@@ -323,7 +316,7 @@ public sealed partial class PredictionService(
                 }
                 else
                 {
-                    degraded.Add($"{group.Name}:{status}");
+                    degraded.Add(DegradedReasons.Group(group.Name, status));
                 }
             }
         }
@@ -337,7 +330,7 @@ public sealed partial class PredictionService(
                 continue; // used as given, or already named by its group
             }
 
-            degraded.Add($"{plan.Features[i].Name}:{fallback.ToString().ToLowerInvariant()}");
+            degraded.Add(DegradedReasons.Feature(plan.Features[i].Name, fallback));
         }
 
         return (degraded, ages, groups);
@@ -345,11 +338,11 @@ public sealed partial class PredictionService(
 
     private void Publish(Prediction answer, Row row, ScoredBy[] by, Dictionary<string, MirroredGroup> groups, LoadedModel? failedExperiment, DateTimeOffset now, double featureMs, double totalMs)
     {
-        var outputs = new List<ModelOutput>(by.Length + 1);
+        var outputs = new List<MirroredOutput>(by.Length + 1);
         if (failedExperiment is not null)
         {
             // Counted against the experiment by ShadowScore, so its guardrail sees the failures the caller never did.
-            outputs.Add(new ModelOutput(failedExperiment.Version.Version, ExperimentArm, [], null, Served: false, Error: "could not score"));
+            outputs.Add(new MirroredOutput(failedExperiment.Version.Version, ExperimentArm, [], null, Served: false, Error: "could not score"));
         }
 
         var servedFeatures = Named(by[0]);
@@ -358,7 +351,7 @@ public sealed partial class PredictionService(
             var served = b == by[0];
             var arm = b.Model.Version.Stage == Registry.ModelStage.Experiment ? ExperimentArm : ChampionArm;
             var decision = b.Model.Manifest.Decision?.Decide(b.Scores[0]);
-            outputs.Add(new ModelOutput(b.Model.Version.Version, arm, b.Scores, decision, served));
+            outputs.Add(new MirroredOutput(b.Model.Version.Version, arm, b.Scores, decision, served));
             if (!predictionLog.TryAppend(new PredictionLogEntry(
                 answer.PredictionId, answer.Model, b.Model.Version.Version, arm, served, now, row.Request.RequestId,
                 row.Entities, served ? servedFeatures : Named(b), b.Scores, decision, served ? answer.Degraded : [], totalMs)))

@@ -21,7 +21,7 @@ public static class TrafficSplit
     {
         // FNV-1a 64 over the UTF-16 code units with separators, then the SplitMix64 finaliser so
         // nearby keys spread over all buckets. Stable across processes, runtimes and machines.
-        var hash = 14695981039346656037UL;
+        var hash = StableHash.Empty;
         hash = Mix(hash, salt);
         hash = Mix(hash, purpose);
         hash = Mix(hash, model);
@@ -37,13 +37,5 @@ public static class TrafficSplit
     /// <summary>Whether <paramref name="bucket"/> falls inside a share of <paramref name="sharePercent"/> percent.</summary>
     public static bool IsIn(int bucket, double sharePercent) => bucket < (int)Math.Round(Math.Clamp(sharePercent, 0, 100) * (Buckets / 100));
 
-    private static ulong Mix(ulong hash, string text)
-    {
-        foreach (var c in text)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return (hash ^ 0xFFFF) * 1099511628211UL;
-    }
+    private static ulong Mix(ulong hash, string text) => StableHash.Separate(StableHash.Append(hash, text));
 }

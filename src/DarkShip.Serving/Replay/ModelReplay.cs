@@ -90,7 +90,7 @@ public sealed class ModelReplay(TrainingSetExporter log, PointInTimeFeatures fea
                 }
 
                 observation[0] = new Observation(requests, ScoringOutcome.Scored, latencyMs, scores[0], named, champion,
-                    champion is { } c ? ShadowScorer.Agree(candidate, scores[0], c) : null, ShadowScorer.SampleKey(e.PredictionId), row.Degraded);
+                    champion is { } c ? ShadowComparison.Agree(candidate, scores[0], c) : null, ShadowComparison.SampleKey(e.PredictionId), row.Degraded);
                 if (champion is { } score)
                 {
                     var delta = (double)scores[0] - score;

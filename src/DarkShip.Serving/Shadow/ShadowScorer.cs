@@ -98,7 +98,7 @@ public sealed partial class ShadowScorer(
             }
 
             var champion = e.Outputs.FirstOrDefault(o => o.Arm == PredictionService.ChampionArm && o.Error is null && o.Scores.Length > 0);
-            var sampleKey = SampleKey(e.PredictionId);
+            var sampleKey = ShadowComparison.SampleKey(e.PredictionId);
             ObserveLive(e, lineup, champion, message.SequenceNumber, sampleKey, windows);
             if (lineup.Shadows.Count == 0)
             {
@@ -183,7 +183,7 @@ public sealed partial class ShadowScorer(
     }
 
     /// <summary>The live versions' answers, as the event carries them: counts, latency, the served input, and the experiment paired with the champion.</summary>
-    private void ObserveLive(MirrorEvent e, ModelLineup lineup, ModelOutput? champion, long sequence, ulong sampleKey, Dictionary<AggregateKey, Pending> windows)
+    private void ObserveLive(MirrorEvent e, ModelLineup lineup, MirroredOutput? champion, long sequence, ulong sampleKey, Dictionary<AggregateKey, Pending> windows)
     {
         foreach (var output in e.Outputs)
         {
@@ -207,7 +207,7 @@ public sealed partial class ShadowScorer(
                     sequence, ScoringOutcome.Scored, e.TotalMilliseconds, output.Scores[0],
                     output.Served ? e.Features : null,
                     paired ? champion!.Scores[0] : null,
-                    paired ? Agree(model, output.Scores[0], champion!.Scores[0]) : null,
+                    paired ? ShadowComparison.Agree(model, output.Scores[0], champion!.Scores[0]) : null,
                     sampleKey,
                     output.Served ? e.Degraded : null);
             }
@@ -217,7 +217,7 @@ public sealed partial class ShadowScorer(
     }
 
     private async Task<(Observation Observation, PredictionLogEntry? Entry)> ScoreShadowAsync(
-        LoadedModel shadow, MirrorEvent e, ModelOutput? champion, long sequence, ulong sampleKey,
+        LoadedModel shadow, MirrorEvent e, MirroredOutput? champion, long sequence, ulong sampleKey,
         Dictionary<(string, string, DateTimeOffset), Task<FeatureRow?>> asOfReads, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
@@ -236,7 +236,7 @@ public sealed partial class ShadowScorer(
         for (var g = 0; g < plan.Groups.Length; g++)
         {
             var group = plan.Groups[g].Name;
-            if (e.Groups.TryGetValue(group, out var mirrored) && mirrored.Status is "found" or "notFound" or "noKey")
+            if (e.Groups.TryGetValue(group, out var mirrored) && GroupStatus.IsAnswer(mirrored.Status))
             {
                 // What the live path read is what was true then: use it, found or not.
                 rows[g] = mirrored.Values is { } values && mirrored.AsOf is { } asOf ? new FeatureRow(asOf, values) : null;
@@ -286,7 +286,7 @@ public sealed partial class ShadowScorer(
             named[i] = KeyValuePair.Create(plan.Features[i].Name, input[i]);
             if (fallbacks[i] != FeatureFallback.None)
             {
-                degraded.Add($"{plan.Features[i].Name}:{fallbacks[i].ToString().ToLowerInvariant()}");
+                degraded.Add(DegradedReasons.Feature(plan.Features[i].Name, fallbacks[i]));
             }
         }
 
@@ -294,16 +294,8 @@ public sealed partial class ShadowScorer(
         var entry = new PredictionLogEntry(e.PredictionId, e.Model, shadow.Version.Version, ShadowArm, false, e.Timestamp, e.RequestId,
             e.Entities, named, scores, decision, degraded, latencyMs);
         var observation = new Observation(sequence, ScoringOutcome.Scored, latencyMs, scores[0], named,
-            champion?.Scores[0], champion is null ? null : Agree(shadow, scores[0], champion.Scores[0]), sampleKey, degraded);
+            champion?.Scores[0], champion is null ? null : ShadowComparison.Agree(shadow, scores[0], champion.Scores[0]), sampleKey, degraded);
         return (observation, entry);
-    }
-
-    /// <summary>Whether two scores fall on the same side of the challenger's decision threshold (0.5 for a probability without one).</summary>
-    internal static bool? Agree(LoadedModel challenger, float score, float championScore)
-    {
-        double? threshold = challenger.Manifest.Decision?.Threshold
-            ?? (challenger.Manifest.Output == Manifests.ModelOutput.Probability ? 0.5 : null);
-        return threshold is { } t ? score >= t == championScore >= t : null;
     }
 
     private List<Observation> Pend(Dictionary<AggregateKey, Pending> windows, LoadedModel model, string arm, DateTimeOffset at)
@@ -317,18 +309,6 @@ public sealed partial class ShadowScorer(
         }
 
         return pending.Observations;
-    }
-
-    /// <summary>FNV-1a (64 bits) of the prediction id: a stable sampling key for the rank-correlation sample.</summary>
-    internal static ulong SampleKey(string predictionId)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in predictionId)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return hash;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: the model log refused {Count} shadow rows, which are lost: {Reason}")]

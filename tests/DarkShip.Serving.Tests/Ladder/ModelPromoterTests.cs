@@ -83,7 +83,7 @@ public class ModelPromoterTests
 
         var decisions = await Promoter().RunAsync();
 
-        Assert.Contains(decisions, d => d.Version == "2" && d.Outcome == "held" && d.Reason.Contains("999 of 1000 samples", StringComparison.Ordinal));
+        Assert.Contains(decisions, d => d.Version == "2" && d.Outcome == PromotionOutcome.Held && d.Reason.Contains("999 of 1000 samples", StringComparison.Ordinal));
         Assert.Equal((ModelStage.Shadow, 1.0), ((await VersionAsync("2")).Stage, (await VersionAsync("2")).SharePercent));
     }
 
@@ -217,7 +217,7 @@ public class ModelPromoterTests
         var decisions = await Promoter().RunAsync();
 
         Assert.Equal(ModelStage.Experiment, (await VersionAsync("2")).Stage);
-        Assert.Contains(decisions, d => d.Version == "2" && d.Outcome == "held");
+        Assert.Contains(decisions, d => d.Version == "2" && d.Outcome == PromotionOutcome.Held);
         Assert.Empty(await EventsByPromoterAsync());
     }
 
@@ -308,7 +308,7 @@ public class ModelPromoterTests
 
         Assert.Equal(10.0, (await VersionAsync("2")).SharePercent);
         Assert.Single(await EventsByPromoterAsync());
-        Assert.Equal(["changed", "conflict"], runs.SelectMany(r => r).Where(d => d.Version == "2").Select(d => d.Outcome).Order());
+        Assert.Equal([PromotionOutcome.Changed, PromotionOutcome.Conflict], runs.SelectMany(r => r).Where(d => d.Version == "2").Select(d => d.Outcome).Order());
     }
 
     private sealed class FakeAnalysis : IExperimentAnalysis

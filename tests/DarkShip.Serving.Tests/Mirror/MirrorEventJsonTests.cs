@@ -18,7 +18,7 @@ public sealed class MirrorEventJsonTests
             new Dictionary<string, object> { ["amount"] = 250.0 },
             [KeyValuePair.Create("amount", 250f), KeyValuePair.Create("tiny", 1.1754944E-38f), KeyValuePair.Create("gone", float.NaN)],
             ["store:timedOut"],
-            [new ModelOutput("2", "experiment", [0.123456789f], "approve", true), new ModelOutput("1", "champion", [0.2f], "approve", false)],
+            [new MirroredOutput("2", "experiment", [0.123456789f], "approve", true), new MirroredOutput("1", "champion", [0.2f], "approve", false)],
             1.25, 2.5);
 
         var back = MirrorEventJson.Deserialize(MirrorEventJson.Serialize(e));

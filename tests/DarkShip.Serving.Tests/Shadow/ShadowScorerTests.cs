@@ -250,7 +250,7 @@ public class ShadowScorerTests
         var batch = await TrafficAsync(2);
         var failed = harness.Mirror.Events[0] with
         {
-            Outputs = [new ModelOutput("2", PredictionService.ExperimentArm, [], null, false, "could not score"), harness.Mirror.Events[0].Outputs.Single(o => o.Arm == "champion") with { Served = true }],
+            Outputs = [new MirroredOutput("2", PredictionService.ExperimentArm, [], null, false, "could not score"), harness.Mirror.Events[0].Outputs.Single(o => o.Arm == "champion") with { Served = true }],
         };
 
         await Scorer().ScoreAsync("0", [batch[0] with { Body = Encoding.UTF8.GetString(MirrorEventJson.Serialize(failed)) }, batch[1]]);
