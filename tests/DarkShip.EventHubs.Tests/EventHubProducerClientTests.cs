@@ -2,7 +2,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Core;
 using DarkShip.Serving.Mirror;
-using DarkShip.Storage.Tests.Fakes;
+using DarkShip.Testing.Storage;
 
 namespace DarkShip.EventHubs.Tests;
 

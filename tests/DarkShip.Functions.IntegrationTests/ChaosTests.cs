@@ -6,7 +6,6 @@ using DarkShip.Functions.Cli;
 using DarkShip.Functions.Local;
 using DarkShip.Serving.Batching;
 using DarkShip.Serving.Mirror;
-using DarkShip.Storage.IntegrationTests;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

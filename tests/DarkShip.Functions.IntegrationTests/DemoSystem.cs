@@ -3,7 +3,6 @@ using DarkShip.Functions.Cli;
 using DarkShip.Functions.Hosting;
 using DarkShip.Functions.Local;
 using DarkShip.Serving.Registry;
-using DarkShip.Storage.IntegrationTests;
 using Microsoft.Extensions.Configuration;
 
 namespace DarkShip.Functions.IntegrationTests;

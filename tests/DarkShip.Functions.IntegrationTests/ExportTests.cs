@@ -5,7 +5,6 @@ using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Predictions;
 using DarkShip.Storage.Adapters;
-using DarkShip.Storage.IntegrationTests;
 using DarkShip.Storage.Tables;
 using Microsoft.Extensions.Time.Testing;
 

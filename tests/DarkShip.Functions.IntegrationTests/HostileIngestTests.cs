@@ -2,7 +2,6 @@ using DarkShip.Functions.Cli;
 using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Features;
 using DarkShip.Storage.Adapters;
-using DarkShip.Storage.IntegrationTests;
 using DarkShip.Storage.Tables;
 
 namespace DarkShip.Functions.IntegrationTests;

@@ -7,7 +7,6 @@ using DarkShip.Functions.Local;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Registry;
 using DarkShip.Storage.Adapters;
-using DarkShip.Storage.IntegrationTests;
 using DarkShip.Storage.Tables;
 using Microsoft.Extensions.Configuration;
 

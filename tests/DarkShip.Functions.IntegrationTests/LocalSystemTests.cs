@@ -9,7 +9,6 @@ using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Batching;
 using DarkShip.Serving.Mirror;
 using DarkShip.Storage.Adapters;
-using DarkShip.Storage.IntegrationTests;
 using DarkShip.Storage.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -7,7 +7,6 @@ using DarkShip.Functions.Hosting;
 using DarkShip.Functions.Local;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Registry;
-using DarkShip.Storage.IntegrationTests;
 using Microsoft.Extensions.Configuration;
 
 namespace DarkShip.Functions.IntegrationTests;

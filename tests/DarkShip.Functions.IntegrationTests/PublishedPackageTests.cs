@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using DarkShip.Scoring.XGBoost;
-using DarkShip.Storage.IntegrationTests;
 
 namespace DarkShip.Functions.IntegrationTests;
 

@@ -11,7 +11,6 @@ using DarkShip.Serving.Features;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Registry;
-using DarkShip.Storage.IntegrationTests;
 
 namespace DarkShip.Functions.IntegrationTests;
 

@@ -2,7 +2,7 @@ using Azure;
 using Azure.Core;
 using Azure.Data.Tables;
 using DarkShip.Storage.Tables;
-using DarkShip.Storage.Tests.Fakes;
+using DarkShip.Testing.Storage;
 
 namespace DarkShip.Storage.Tests;
 

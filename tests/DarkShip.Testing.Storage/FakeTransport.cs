@@ -4,10 +4,10 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace DarkShip.Storage.Tests.Fakes;
+namespace DarkShip.Testing.Storage;
 
 /// <summary>A transport that records every request and answers from a queue of canned responses.</summary>
-internal sealed class FakeTransport(params FakeResponse[] responses) : HttpPipelineTransport
+public sealed class FakeTransport(params FakeResponse[] responses) : HttpPipelineTransport
 {
     private readonly Queue<FakeResponse> responses = new(responses);
     private readonly HttpClientTransport requests = new();
@@ -37,9 +37,9 @@ internal sealed class FakeTransport(params FakeResponse[] responses) : HttpPipel
     }
 }
 
-internal sealed record RecordedRequest(string Method, Uri Uri, Dictionary<string, string> Headers, string? Body);
+public sealed record RecordedRequest(string Method, Uri Uri, Dictionary<string, string> Headers, string? Body);
 
-internal sealed class FakeResponse(int status, string? body = null, params (string Name, string Value)[] headers) : Response
+public sealed class FakeResponse(int status, string? body = null, params (string Name, string Value)[] headers) : Response
 {
     private readonly Dictionary<string, string> headers = headers.ToDictionary(h => h.Name, h => h.Value, StringComparer.OrdinalIgnoreCase);
 

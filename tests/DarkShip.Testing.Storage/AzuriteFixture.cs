@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace DarkShip.Storage.IntegrationTests;
+using DarkShip.Storage;
+using Xunit;
+
+namespace DarkShip.Testing.Storage;
 
 /// <summary>
 /// A private Azurite for the test run: the repository's pinned npm package (<c>npm ci</c> installs it),
@@ -178,10 +181,4 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
         throw new InvalidOperationException("The repository root (with package.json and Functions.sln) is not above " + AppContext.BaseDirectory);
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
-{
-    public const string Name = "Azurite";
 }
