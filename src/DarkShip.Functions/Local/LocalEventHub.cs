@@ -15,16 +15,43 @@ internal sealed record StoredEvent(long SequenceNumber, long Offset, string Body
 /// partition; events without one are spread round-robin. An event leaves its partition only when
 /// the consumer checkpoints past it, so an invocation that fails is delivered again (at least once).
 /// </summary>
-internal sealed class LocalEventHub(string name, int partitionCount, TimeProvider time)
+internal sealed class LocalEventHub
 {
+    private readonly TimeProvider time;
     private int roundRobin = -1;
+    private TaskCompletionSource checkpointed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public string Name { get; } = name;
+    public LocalEventHub(string name, int partitionCount, TimeProvider time)
+    {
+        Name = name;
+        this.time = time;
+        Partitions = [.. Enumerable.Range(0, partitionCount).Select(i => new Partition(i.ToString(System.Globalization.CultureInfo.InvariantCulture), OnCheckpoint))];
+    }
 
-    public IReadOnlyList<Partition> Partitions { get; } = [.. Enumerable.Range(0, partitionCount).Select(i => new Partition(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))];
+    public string Name { get; }
+
+    public IReadOnlyList<Partition> Partitions { get; }
 
     /// <summary>Events received and not yet checkpointed, over all partitions.</summary>
     public int Backlog => Partitions.Sum(p => p.Count);
+
+    /// <summary>Waits until every event sent so far has been checkpointed (the consumers are done with it): an explicit drain, no polling.</summary>
+    public async Task WaitUntilDrainedAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var next = Volatile.Read(ref checkpointed).Task;
+            if (Backlog == 0)
+            {
+                return;
+            }
+
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void OnCheckpoint() =>
+        Interlocked.Exchange(ref checkpointed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     public void Send(IReadOnlyList<HubEvent> events)
     {
@@ -47,7 +74,7 @@ internal sealed class LocalEventHub(string name, int partitionCount, TimeProvide
     }
 
     /// <summary>One partition's ordered log of events not yet checkpointed.</summary>
-    internal sealed class Partition(string id)
+    internal sealed class Partition(string id, Action? checkpointed = null)
     {
         private readonly Lock gate = new();
         private readonly List<StoredEvent> pending = [];
@@ -104,6 +131,8 @@ internal sealed class LocalEventHub(string name, int partitionCount, TimeProvide
                 var done = pending.FindIndex(e => e.SequenceNumber > sequenceNumber);
                 pending.RemoveRange(0, done < 0 ? pending.Count : done);
             }
+
+            checkpointed?.Invoke();
         }
     }
 }

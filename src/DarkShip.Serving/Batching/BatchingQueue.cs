@@ -63,6 +63,7 @@ public sealed partial class BatchingQueue<T>
     private readonly ILogger logger;
     private readonly CancellationTokenSource abandon = new();
     private Task? running;
+    private TaskCompletionSource batchDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long enqueued;
     private long delivered;
     private long dropped;
@@ -117,6 +118,25 @@ public sealed partial class BatchingQueue<T>
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Waits until every item accepted before the call has been delivered or counted lost: the explicit
+    /// flush a caller uses instead of polling for a write (tests, a verb that must see its own writes).
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var target = Enqueued;
+        while (true)
+        {
+            var next = Volatile.Read(ref batchDone).Task;
+            if (Delivered + Failed >= target)
+            {
+                return;
+            }
+
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts the sender.</summary>
@@ -195,6 +215,8 @@ public sealed partial class BatchingQueue<T>
             Telemetry.DarkShipTelemetry.QueueFailed.Add(lost, new KeyValuePair<string, object?>("queue", Name));
             LogLost(logger, delivery.Error, Name, lost, batch.Count, delivery.Rejected, delivery.Failed);
         }
+
+        Interlocked.Exchange(ref batchDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Queue}: buffer full, {Dropped} item(s) dropped so far")]

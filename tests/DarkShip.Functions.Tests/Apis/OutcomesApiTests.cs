@@ -20,21 +20,12 @@ public sealed class OutcomesApiTests(InMemoryHandler factory) : IClassFixture<In
     [Fact]
     public async Task An_outcome_joins_its_prediction_a_repeat_is_a_duplicate_and_an_unknown_id_is_reported_back()
     {
-        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
+        var app = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability");
+        using var client = app.CreateClient();
         var predictionId = await PredictAsync(client);
+        await FlushModelLogAsync(app); // the model log is written in batches, off the request path
 
-        // The model log is written in batches: until it is, the outcome is kept as unmatched; posting again joins it.
-        JsonElement single = default;
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            single = await PostAsync(client, new { predictionId, label = 1, observedAt = "2026-11-21T09:00:00Z" });
-            if (single.GetProperty("joined").GetInt32() == 1)
-            {
-                break;
-            }
-
-            await Task.Delay(50);
-        }
+        var single = await PostAsync(client, new { predictionId, label = 1, observedAt = "2026-11-21T09:00:00Z" });
 
         Assert.Equal(1, single.GetProperty("joined").GetInt32());
         Assert.Equal(["fraud/7"], single.GetProperty("results")[0].GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
@@ -124,20 +115,12 @@ public sealed class OutcomesApiTests(InMemoryHandler factory) : IClassFixture<In
     [Fact]
     public async Task A_lower_case_prediction_id_is_the_same_id_and_joins()
     {
-        using var client = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability").CreateClient();
+        var app = factory.WithChampion("fraud", "7", "binary_logistic_gbtree", "probability");
+        using var client = app.CreateClient();
         var predictionId = await PredictAsync(client);
+        await FlushModelLogAsync(app);
 
-        JsonElement result = default;
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            result = await PostAsync(client, new { predictionId = predictionId.ToLowerInvariant(), label = 0 });
-            if (result.GetProperty("joined").GetInt32() == 1)
-            {
-                break;
-            }
-
-            await Task.Delay(50); // the model log is written in batches
-        }
+        var result = await PostAsync(client, new { predictionId = predictionId.ToLowerInvariant(), label = 0 });
 
         Assert.Equal(1, result.GetProperty("joined").GetInt32());
         Assert.Equal(predictionId, result.GetProperty("results")[0].GetProperty("predictionId").GetString());
@@ -180,6 +163,14 @@ public sealed class OutcomesApiTests(InMemoryHandler factory) : IClassFixture<In
         public Task<IReadOnlyList<LoggedPrediction>> FindLoggedAsync(string predictionId, CancellationToken cancellationToken = default) => throw Down();
 
         public Task<DarkShip.Serving.Batching.BatchDelivery> WriteAsync(IReadOnlyList<DarkShip.Serving.Mirror.PredictionLogEntry> batch, CancellationToken cancellationToken) => throw Down();
+    }
+
+    /// <summary>Waits until the model log has written every prediction made so far (no polling, no sleeping).</summary>
+    private static async Task FlushModelLogAsync(WebApplicationFactory<Program> app)
+    {
+        var log = app.Services.GetRequiredService<DarkShip.Serving.Batching.BatchingQueue<DarkShip.Serving.Mirror.PredictionLogEntry>>();
+        await log.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, log.Failed + log.Dropped);
     }
 
     private static async Task<string> PredictAsync(HttpClient client)

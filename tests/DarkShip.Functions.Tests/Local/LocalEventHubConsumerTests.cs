@@ -99,12 +99,7 @@ public sealed class LocalEventHubConsumerTests : IAsyncLifetime
         var consumer = new LocalEventHubConsumer(hub, function, "shadow", invoker, new EventHubBatchOptions(batchSize), TimeProvider.System, NullLogger<LocalEventHubConsumer>.Instance);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var run = consumer.RunAsync(stop.Token);
-        while (hub.Backlog > 0 && !stop.IsCancellationRequested)
-        {
-            await Task.Yield();
-            await Task.Delay(5, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-        }
-
+        await hub.WaitUntilDrainedAsync(stop.Token);
         await stop.CancelAsync();
         await run;
         Assert.Equal(0, hub.Backlog);

@@ -112,10 +112,7 @@ public sealed class LocalRunTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         using var drained = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (monitoring.DeadLetters.Count < 20 || run!.Triggers.Hub!.Backlog > 0)
-        {
-            await Task.Delay(10, drained.Token);
-        }
+        await run!.Triggers.Hub!.WaitUntilDrainedAsync(drained.Token); // checkpointed: ShadowScore is done with every event
 
         // Not mirror events: ShadowScore received every one (each partition in sequence order) and dead-lettered it with its reason.
         var letters = monitoring.DeadLetters.OrderBy(d => d.Body, StringComparer.Ordinal).ToList();

@@ -49,6 +49,30 @@ public sealed class BatchingQueueTests
     }
 
     [Fact]
+    public async Task Flush_ReturnsOnceEverythingAcceptedBeforeIsDeliveredOrLost_WhileTheQueueRuns()
+    {
+        var gate = new TaskCompletionSource();
+        var sink = new Sink(gate: gate, answer: b => b.Contains(3) ? new BatchDelivery(b.Count - 1, 0, 1, null) : BatchDelivery.All(b.Count));
+        var queue = Queue(sink);
+        queue.Start();
+        for (var i = 0; i < 25; i++)
+        {
+            Assert.True(queue.TryEnqueue(i));
+        }
+
+        var flush = queue.FlushAsync(CancellationToken.None);
+        await Task.Yield();
+        Assert.False(flush.IsCompleted); // the sink holds the first batch
+        gate.SetResult();
+        await flush.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(25, queue.Delivered + queue.Failed);
+        Assert.Equal(Enumerable.Range(0, 25), sink.Received);
+        Assert.True(queue.FlushAsync(CancellationToken.None).IsCompleted); // nothing pending: returns at once
+        await queue.StopAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task TryEnqueue_BufferFull_DropsAndCountsWithoutBlocking()
     {
         var gate = new TaskCompletionSource();
