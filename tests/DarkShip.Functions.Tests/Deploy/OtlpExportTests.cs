@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using DarkShip.Functions.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,36 +13,9 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task With_an_endpoint_set_the_handlers_spans_and_metrics_go_to_the_collector()
     {
-        var port = FreePort();
-        using var collector = new HttpListener();
-        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
-        collector.Start();
-        var paths = new List<string>();
-        var serving = Task.Run(async () =>
-        {
-            while (collector.IsListening)
-            {
-                try
-                {
-                    var context = await collector.GetContextAsync();
-                    await context.Request.InputStream.CopyToAsync(Stream.Null);
-                    lock (paths)
-                    {
-                        paths.Add(context.Request.Url!.AbsolutePath);
-                    }
-
-                    context.Response.StatusCode = 200;
-                    context.Response.Close();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-            }
-        });
-
+        var collector = new LoopbackHttpServer();
         var app = HandlerApp.Build(
-            [$"--{OtlpExport.EndpointSetting}=http://127.0.0.1:{port}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"],
+            [$"--{OtlpExport.EndpointSetting}={collector.Url}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"],
             b =>
             {
                 b.WebHost.UseUrls("http://127.0.0.1:0");
@@ -60,17 +32,10 @@ public sealed class OtlpExportTests
         Assert.True(app.Services.GetRequiredService<MeterProvider>().ForceFlush(10_000));
         await app.StopAsync();
         await app.DisposeAsync();
-        collector.Stop();
-        await serving;
+        await collector.DisposeAsync();
+        var paths = collector.Requests.Select(r => r.Path).ToList();
 
         Assert.True(paths.Contains("/v1/traces"), string.Join(",", paths)); // the drift.run span
         Assert.Contains("/v1/metrics", paths);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }
