@@ -116,18 +116,26 @@ internal static class ModelsCommand
 }
 
 /// <summary>The operator verbs over the domain's ports, so they run the same on Azurite and in memory.</summary>
-internal sealed class ModelsCli(
-    IModelRegistry registry,
-    IModelArtifactStore artifacts,
-    IModelEventLog audit,
-    IAggregateStore aggregates,
-    IFeatureStore features,
-    TimeProvider time,
-    TextWriter output,
-    TextWriter error)
+internal sealed class ModelsCli
 {
-    private readonly ModelLadder ladder = new(registry, audit, time, NullLogger<ModelLadder>.Instance);
-    private readonly ModelRegistration registration = new(registry, artifacts, new ModelLadder(registry, audit, time, NullLogger<ModelLadder>.Instance), new ModelLoader(features));
+    private readonly IModelRegistry registry;
+    private readonly IModelEventLog audit;
+    private readonly IAggregateStore aggregates;
+    private readonly TextWriter output;
+    private readonly TextWriter error;
+    private readonly ModelLadder ladder;
+    private readonly ModelRegistration registration;
+
+    public ModelsCli(IModelRegistry registry, IModelArtifactStore artifacts, IModelEventLog audit, IAggregateStore aggregates, IFeatureStore features, TimeProvider time, TextWriter output, TextWriter error)
+    {
+        this.registry = registry;
+        this.audit = audit;
+        this.aggregates = aggregates;
+        this.output = output;
+        this.error = error;
+        ladder = new ModelLadder(registry, audit, time, NullLogger<ModelLadder>.Instance);
+        registration = new ModelRegistration(registry, artifacts, ladder, new ModelLoader(features));
+    }
 
     public async Task<int> RegisterAsync(string name, FileInfo artifact, FileInfo manifestFile, string? version, LadderActor actor, CancellationToken cancellationToken)
     {

@@ -19,13 +19,13 @@ internal sealed class LocalEventHub
 {
     private readonly TimeProvider time;
     private int roundRobin = -1;
-    private TaskCompletionSource checkpointed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Serving.ProgressSignal checkpointed = new();
 
     public LocalEventHub(string name, int partitionCount, TimeProvider time)
     {
         Name = name;
         this.time = time;
-        Partitions = [.. Enumerable.Range(0, partitionCount).Select(i => new Partition(i.ToString(System.Globalization.CultureInfo.InvariantCulture), OnCheckpoint))];
+        Partitions = [.. Enumerable.Range(0, partitionCount).Select(i => new Partition(i.ToString(System.Globalization.CultureInfo.InvariantCulture), checkpointed.Pulse))];
     }
 
     public string Name { get; }
@@ -36,22 +36,7 @@ internal sealed class LocalEventHub
     public int Backlog => Partitions.Sum(p => p.Count);
 
     /// <summary>Waits until every event sent so far has been checkpointed (the consumers are done with it): an explicit drain, no polling.</summary>
-    public async Task WaitUntilDrainedAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var next = Volatile.Read(ref checkpointed).Task;
-            if (Backlog == 0)
-            {
-                return;
-            }
-
-            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private void OnCheckpoint() =>
-        Interlocked.Exchange(ref checkpointed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    public Task WaitUntilDrainedAsync(CancellationToken cancellationToken) => checkpointed.WaitUntilAsync(() => Backlog == 0, cancellationToken);
 
     public void Send(IReadOnlyList<HubEvent> events)
     {

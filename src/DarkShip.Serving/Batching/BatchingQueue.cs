@@ -63,7 +63,7 @@ public sealed partial class BatchingQueue<T>
     private readonly ILogger logger;
     private readonly CancellationTokenSource abandon = new();
     private Task? running;
-    private TaskCompletionSource batchDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ProgressSignal batchDone = new();
     private long enqueued;
     private long delivered;
     private long dropped;
@@ -124,19 +124,10 @@ public sealed partial class BatchingQueue<T>
     /// Waits until every item accepted before the call has been delivered or counted lost: the explicit
     /// flush a caller uses instead of polling for a write (tests, a verb that must see its own writes).
     /// </summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public Task FlushAsync(CancellationToken cancellationToken)
     {
         var target = Enqueued;
-        while (true)
-        {
-            var next = Volatile.Read(ref batchDone).Task;
-            if (Delivered + Failed >= target)
-            {
-                return;
-            }
-
-            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        return batchDone.WaitUntilAsync(() => Delivered + Failed >= target, cancellationToken);
     }
 
     /// <summary>Starts the sender.</summary>
@@ -216,7 +207,7 @@ public sealed partial class BatchingQueue<T>
             LogLost(logger, delivery.Error, Name, lost, batch.Count, delivery.Rejected, delivery.Failed);
         }
 
-        Interlocked.Exchange(ref batchDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        batchDone.Pulse();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Queue}: buffer full, {Dropped} item(s) dropped so far")]

@@ -43,17 +43,8 @@ public sealed class ModelLoader(IFeatureStore features)
     public async Task<ModelCheck> CheckAsync(ReadOnlyMemory<byte> model, ReadOnlyMemory<byte> manifest, string? name, CancellationToken cancellationToken, string modelLabel = "model", string manifestLabel = "manifest")
     {
         var problems = new List<string>();
-        ModelManifest? parsed = null;
+        var parsed = Parse(manifest, manifestLabel, problems);
         IModel? compiled = null;
-        try
-        {
-            parsed = ManifestReader.Parse(manifest.Span);
-        }
-        catch (ManifestException e)
-        {
-            problems.AddRange(e.Errors.Select(error => $"{manifestLabel}: {error}"));
-        }
-
         try
         {
             compiled = Compile(model.Span);
@@ -81,17 +72,13 @@ public sealed class ModelLoader(IFeatureStore features)
     /// <summary>A manifest file on its own (no model), checked against the feature store.</summary>
     public async Task<(ModelManifest? Manifest, IReadOnlyList<string> Problems)> CheckManifestAsync(ReadOnlyMemory<byte> manifest, CancellationToken cancellationToken, string manifestLabel = "manifest")
     {
-        ModelManifest parsed;
-        try
+        var problems = new List<string>();
+        if (Parse(manifest, manifestLabel, problems) is not { } parsed)
         {
-            parsed = ManifestReader.Parse(manifest.Span);
-        }
-        catch (ManifestException e)
-        {
-            return (null, [.. e.Errors.Select(error => $"{manifestLabel}: {error}")]);
+            return (null, problems);
         }
 
-        var problems = ManifestValidator.ValidateFeatures(parsed, await SchemasAsync(parsed, cancellationToken).ConfigureAwait(false));
+        problems.AddRange(ManifestValidator.ValidateFeatures(parsed, await SchemasAsync(parsed, cancellationToken).ConfigureAwait(false)));
         return (problems.Count == 0 ? parsed : null, problems);
     }
 
@@ -110,6 +97,20 @@ public sealed class ModelLoader(IFeatureStore features)
         var manifest = artifacts.DownloadAsync(version.ManifestPath, version.ManifestSha256, cancellationToken);
         var check = await CheckAsync(await model.ConfigureAwait(false), await manifest.ConfigureAwait(false), version.Name, cancellationToken).ConfigureAwait(false);
         return check.ToLoaded(version);
+    }
+
+    /// <summary>The manifest, or <see langword="null"/> with its defects added to <paramref name="problems"/>, each prefixed by <paramref name="label"/>.</summary>
+    private static ModelManifest? Parse(ReadOnlyMemory<byte> manifest, string label, List<string> problems)
+    {
+        try
+        {
+            return ManifestReader.Parse(manifest.Span);
+        }
+        catch (ManifestException e)
+        {
+            problems.AddRange(e.Errors.Select(error => $"{label}: {error}"));
+            return null;
+        }
     }
 
     private async Task<Dictionary<string, FeatureGroupSchema?>> SchemasAsync(ModelManifest manifest, CancellationToken cancellationToken)
