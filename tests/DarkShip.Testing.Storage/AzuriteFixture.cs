@@ -33,9 +33,21 @@ public sealed class AzuriteFixture : IAsyncLifetime
             throw new InvalidOperationException($"Azurite is not installed at {script}: run 'npm ci' in {root} (.ci/run does).");
         }
 
-        (blob, queue, table) = (FreePort(), FreePort(), FreePort());
         Directory.CreateDirectory(dataFolder);
-        await StartAsync(script);
+        for (var attempt = 1; ; attempt++)
+        {
+            (blob, queue, table) = FreePorts();
+            try
+            {
+                await StartAsync(script);
+                break;
+            }
+            catch (AzuriteExitedException) when (attempt < 3)
+            {
+                // A port taken between choosing it and Azurite binding it (another fixture starting at the same moment): choose again.
+                azurite?.Dispose();
+            }
+        }
 
         ConnectionString =
             $"DefaultEndpointsProtocol=http;AccountName={StorageEndpoints.DevelopmentAccount};AccountKey={StorageEndpoints.DevelopmentKey};" +
@@ -114,6 +126,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await WaitForPortAsync(blob, deadline.Token);
+        await WaitForPortAsync(queue, deadline.Token); // Azurite exits when any of its three ports cannot be bound
         await WaitForPortAsync(table, deadline.Token);
     }
 
@@ -145,7 +158,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         {
             if (azurite!.HasExited)
             {
-                throw new InvalidOperationException($"Azurite exited with code {azurite.ExitCode} before listening on {port}.");
+                throw new AzuriteExitedException($"Azurite exited with code {azurite.ExitCode} before listening on {port}.");
             }
 
             try
@@ -161,12 +174,30 @@ public sealed class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    /// <summary>Three free loopback ports, all different: each is held until all three are chosen.</summary>
+    private static (int Blob, int Queue, int Table) FreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        try
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Start();
+            }
+
+            var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+            return (ports[0], ports[1], ports[2]);
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Dispose();
+            }
+        }
     }
+
+    private sealed class AzuriteExitedException(string message) : InvalidOperationException(message);
 
     /// <summary>The repository root: the folder holding package.json and Functions.sln.</summary>
     public static string RepositoryRoot()
