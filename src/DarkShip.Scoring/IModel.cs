@@ -22,6 +22,16 @@ public interface IModel
     /// <summary>The feature names the model was trained with, or an empty list when it carries none.</summary>
     IReadOnlyList<string> FeatureNames { get; }
 
+    /// <summary>
+    /// The input columns in row order: their names and how each float is read. A model that names no
+    /// inputs (an XGBoost model saved without names) gives <c>f0, f1, …</c>, all numbers.
+    /// </summary>
+    IReadOnlyList<ModelInput> Inputs =>
+        [.. Enumerable.Range(0, FeatureCount).Select(i => new ModelInput(FeatureNames.Count == FeatureCount ? FeatureNames[i] : $"f{i}", InputKind.Number))];
+
+    /// <summary>Whether <see cref="OutputKind.Margin"/> can be asked for (a format that gives only probabilities cannot).</summary>
+    bool HasMargin => true;
+
     /// <summary>How many numbers one row produces for <paramref name="kind"/>.</summary>
     int GetOutputCount(OutputKind kind);
 
