@@ -82,7 +82,7 @@ public sealed class ModelRegistration(IModelRegistry registry, IModelArtifactSto
         {
             ["artifactSha256"] = modelSha,
             ["manifestSha256"] = manifestSha,
-            ["format"] = check.Manifest!.Format,
+            ["format"] = ModelLoader.Name(check.Format ?? ModelFormat.XGBoost),
             ["features"] = check.Model!.FeatureCount.ToString(CultureInfo.InvariantCulture),
         };
         var row = new ModelVersion(request.Name, version, ModelStage.Registered, 0, modelPath, modelSha, manifestPath, manifestSha, default);

@@ -11,7 +11,8 @@ namespace DarkShip.Serving.Manifests;
 /// <remarks>
 /// The shape, with defaults:
 /// <code>
-/// { "name": "fraud", "version": "7", "format": "xgboost-json", "output": "probability",
+/// { "name": "fraud", "version": "7", "format": "xgboost-json" | "mlnet" | "onnx" (default: what the file is),
+///   "output": "probability" | "regression" | "multiclass", "classes": [ … ] (multiclass only),
 ///   "groups": { "consumer": { "required": false, "cacheSeconds": 0 } },
 ///   "assignmentGroup": "consumer",
 ///   "features": [ { "name": "txn_count_7d", "group": "consumer", "property": "txn_count_7d",
@@ -81,11 +82,13 @@ public static class ManifestReader
 
         var name = String(root, "name", "name", errors, required: true) ?? "";
         var version = root.TryGetProperty("version", out var v) ? v.ValueKind == JsonValueKind.Number ? v.GetRawText() : String(root, "version", "version", errors, required: false) : null;
-        var format = String(root, "format", "format", errors, required: false) ?? ModelManifest.XGBoostJson;
-        if (format != ModelManifest.XGBoostJson)
+        var format = String(root, "format", "format", errors, required: false) switch
         {
-            errors.Add($"format: '{format}' is not supported (only '{ModelManifest.XGBoostJson}')");
-        }
+            null => null, // the model file says
+            "xgboost" => ModelManifest.XGBoostJson,
+            var named when ModelManifest.Formats.Contains(named) => named,
+            var other => Unsupported(other, errors),
+        };
 
         var output = Enum<ModelOutput>(String(root, "output", "output", errors, required: true), "output", errors);
 
@@ -195,7 +198,44 @@ public static class ManifestReader
             }
         }
 
-        return new ModelManifest(name, version, format, output, groups, features, decision, metric, assignment, baseline);
+        var classes = Classes(root, output, errors);
+        return new ModelManifest(name, version, format, output, groups, features, decision, metric, assignment, baseline, classes);
+    }
+
+    private static string? Unsupported(string format, List<string> errors)
+    {
+        errors.Add($"format: '{format}' is not one DarkShip scores ({string.Join(", ", ModelManifest.Formats)}; or leave it out and the model file says)");
+        return null;
+    }
+
+    /// <summary><c>classes</c>: a multiclass model's labels in output order, each once.</summary>
+    private static List<string>? Classes(JsonElement root, ModelOutput? output, List<string> errors)
+    {
+        if (!root.TryGetProperty("classes", out var c) || c.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (output != ModelOutput.Multiclass)
+        {
+            errors.Add("classes: only a multiclass model has class labels");
+            return null;
+        }
+
+        if (c.ValueKind != JsonValueKind.Array || c.GetArrayLength() < 2 || c.EnumerateArray().Any(l => l.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(l.GetString())))
+        {
+            errors.Add("classes: an array of at least two labels (non-empty strings), in the order of the model's outputs");
+            return null;
+        }
+
+        var labels = c.EnumerateArray().Select(l => l.GetString()!).ToList();
+        if (labels.GroupBy(l => l, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            errors.Add($"classes: '{twice.Key}' appears twice");
+            return null;
+        }
+
+        return labels;
     }
 
     private static ManifestFeature? ReadFeature(JsonElement item, string path, List<ManifestGroup> groups, List<string> errors)

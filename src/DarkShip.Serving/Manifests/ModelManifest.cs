@@ -67,7 +67,7 @@ public sealed record DecisionRule(double Threshold, string Above, string Below)
 /// </summary>
 /// <param name="Name">The model's name.</param>
 /// <param name="Version">The version it was written for, if stated (the registry's version wins).</param>
-/// <param name="Format">Artifact format; <c>xgboost-json</c>.</param>
+/// <param name="Format">The artifact's format (<c>xgboost-json</c>, <c>mlnet</c>, <c>onnx</c>), or <see langword="null"/> when the manifest leaves it to the file.</param>
 /// <param name="Output">What the scores mean.</param>
 /// <param name="Groups">Feature groups read.</param>
 /// <param name="Features">Inputs in model column order.</param>
@@ -75,20 +75,31 @@ public sealed record DecisionRule(double Threshold, string Above, string Below)
 /// <param name="PromotionMetric">The metric that decides promotion (e.g. <c>logloss</c>, <c>auc</c>, <c>rmse</c>).</param>
 /// <param name="AssignmentGroup">Whose entity key assigns experiment arms and shadow samples (default: the first group).</param>
 /// <param name="BaselineJson">The training baseline (histograms), kept verbatim for drift monitoring.</param>
+/// <param name="Classes">A multiclass model's class labels, in the order of its outputs, when given.</param>
 public sealed record ModelManifest(
     string Name,
     string? Version,
-    string Format,
+    string? Format,
     ModelOutput Output,
     IReadOnlyList<ManifestGroup> Groups,
     IReadOnlyList<ManifestFeature> Features,
     DecisionRule? Decision,
     string PromotionMetric,
     string? AssignmentGroup,
-    string? BaselineJson)
+    string? BaselineJson,
+    IReadOnlyList<string>? Classes = null)
 {
-    /// <summary>The artifact format DarkShip scores.</summary>
+    /// <summary>An XGBoost JSON model (<c>Booster.save_model("model.json")</c>); <c>xgboost</c> is read as this too.</summary>
     public const string XGBoostJson = "xgboost-json";
+
+    /// <summary>An ML.NET model (<c>MLContext.Model.Save(model, data.Schema, "model.zip")</c>).</summary>
+    public const string MLNet = "mlnet";
+
+    /// <summary>An ONNX model, scored by ONNX Runtime.</summary>
+    public const string Onnx = "onnx";
+
+    /// <summary>The formats a manifest may name.</summary>
+    public static IReadOnlyList<string> Formats { get; } = [XGBoostJson, MLNet, Onnx];
 }
 
 /// <summary>A manifest that cannot be used, with every reason.</summary>

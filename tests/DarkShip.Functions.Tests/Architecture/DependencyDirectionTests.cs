@@ -4,12 +4,14 @@ using System.Text.RegularExpressions;
 namespace DarkShip.Functions.Tests.Architecture;
 
 /// <summary>
-/// The shape of the code: dependencies point one way (Scoring ← Serving ← Storage/EventHubs ← Functions),
+/// The shape of the code: dependencies point one way (Scoring ← Scoring.MLNet/Scoring.Onnx ← Serving ← Storage/EventHubs ← Functions),
 /// and within the function app nothing but the entry point reaches into the CLI verbs.
 /// </summary>
 public sealed partial class DependencyDirectionTests
 {
     private static readonly Assembly Scoring = typeof(DarkShip.Scoring.IModel).Assembly;
+    private static readonly Assembly MLNet = typeof(DarkShip.Scoring.MLNet.MLNetModel).Assembly;
+    private static readonly Assembly Onnx = typeof(DarkShip.Scoring.Onnx.OnnxModel).Assembly;
     private static readonly Assembly Serving = typeof(DarkShip.Serving.Models.ModelLoader).Assembly;
     private static readonly Assembly Storage = typeof(DarkShip.Storage.StorageClients).Assembly;
     private static readonly Assembly EventHubs = typeof(DarkShip.EventHubs.EventHubProducerClient).Assembly;
@@ -18,7 +20,9 @@ public sealed partial class DependencyDirectionTests
     public static TheoryData<string, string[]> Allowed => new()
     {
         { "DarkShip.Scoring", [] },
-        { "DarkShip.Serving", ["DarkShip.Scoring"] },
+        { "DarkShip.Scoring.MLNet", ["DarkShip.Scoring"] },
+        { "DarkShip.Scoring.Onnx", ["DarkShip.Scoring"] },
+        { "DarkShip.Serving", ["DarkShip.Scoring", "DarkShip.Scoring.MLNet", "DarkShip.Scoring.Onnx"] },
         { "DarkShip.Storage", ["DarkShip.Serving", "DarkShip.Scoring"] },
         { "DarkShip.EventHubs", ["DarkShip.Serving", "DarkShip.Scoring"] },
         { "DarkShip.Functions", ["DarkShip.Serving", "DarkShip.Scoring", "DarkShip.Storage", "DarkShip.EventHubs"] },
@@ -28,7 +32,7 @@ public sealed partial class DependencyDirectionTests
     [MemberData(nameof(Allowed))]
     public void EachProject_ReferencesOnlyTheProjectsBelowIt(string project, string[] allowed)
     {
-        var assembly = new[] { Scoring, Serving, Storage, EventHubs, Functions }.Single(a => a.GetName().Name == project);
+        var assembly = new[] { Scoring, MLNet, Onnx, Serving, Storage, EventHubs, Functions }.Single(a => a.GetName().Name == project);
 
         var ours = assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("DarkShip.", StringComparison.Ordinal)).ToList();
 

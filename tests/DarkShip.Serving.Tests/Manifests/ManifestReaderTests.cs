@@ -20,11 +20,27 @@ public sealed class ManifestReaderTests
         Assert.NotNull(manifest.BaselineJson);
     }
 
+    [Theory]
+    [InlineData("\"format\": \"xgboost-json\",", "xgboost-json")]
+    [InlineData("\"format\": \"xgboost\",", "xgboost-json")]
+    [InlineData("\"format\": \"mlnet\",", "mlnet")]
+    [InlineData("\"format\": \"onnx\",", "onnx")]
+    [InlineData("", null)]
+    public void Format_NamesOneOfThree_OrIsLeftToTheFile(string member, string? expected)
+    {
+        var json = $$"""{ "name": "tier", {{member}} "output": "multiclass", "classes": ["bronze", "silver", "gold"], "features": [ { "name": "a" } ] }""";
+
+        var manifest = ManifestReader.Parse(Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(expected, manifest.Format);
+        Assert.Equal(["bronze", "silver", "gold"], manifest.Classes);
+    }
+
     [Fact]
     public void Parse_Defects_AreAllReportedByPath()
     {
         const string json = """
-            { "name": "fraud", "output": "regression", "format": "onnx",
+            { "name": "fraud", "output": "regression", "format": "tensorflow", "classes": ["a", "b"],
               "groups": { "consumer": {} },
               "features": [
                 { "name": "a", "group": "consumer", "default": 7, "min": 0, "max": 1 },
@@ -37,7 +53,8 @@ public sealed class ManifestReaderTests
 
         var e = Assert.Throws<ManifestException>(() => ManifestReader.Parse(Encoding.UTF8.GetBytes(json)));
 
-        Assert.Contains(e.Errors, m => m.StartsWith("format:", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, m => m.StartsWith("format: 'tensorflow' is not one DarkShip scores (xgboost-json, mlnet, onnx", StringComparison.Ordinal));
+        Assert.Contains("classes: only a multiclass model has class labels", e.Errors);
         Assert.Contains(e.Errors, m => m.StartsWith("features[0].default:", StringComparison.Ordinal));
         Assert.Contains(e.Errors, m => m.StartsWith("features[1].group:", StringComparison.Ordinal));
         Assert.Contains(e.Errors, m => m.StartsWith("features[1].name:", StringComparison.Ordinal));
