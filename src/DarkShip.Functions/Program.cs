@@ -18,6 +18,7 @@ var root = new RootCommand("DarkShip: serve machine-learning models from Azure F
     MonitoringCommand.Drift(),  // DriftMonitor's latest reports, a bar per feature
     MonitoringCommand.Metrics(), // outcome metrics per version and window
     ExportCommand.Create(),     // training sets from the model log, features as served, labels joined
+    TrainCommand.Create(),      // an ML.NET challenger trained on an exported training set
     ReplayCommand.Create(),     // a candidate scored offline on logged traffic, compared as the shadow path does
     DemoCommand.Create(),       // seed the local system with demo features and a fraud model
     FunctionsCommand.Create(),  // function.json files for the publish package

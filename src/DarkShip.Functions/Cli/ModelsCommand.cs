@@ -28,7 +28,7 @@ internal static class ModelsCommand
         var reason = new Option<string?>("--reason") { Description = "Why, for the audit.", Recursive = true };
 
         var name = new Option<string>("--name") { Description = "The model's name (must match the manifest's).", Required = true };
-        var artifact = new Option<FileInfo>("--artifact") { Description = "The XGBoost JSON model file.", Required = true };
+        var artifact = new Option<FileInfo>("--artifact") { Description = "The model file: XGBoost JSON, ML.NET .zip or ONNX (the manifest's format, else the file's).", Required = true };
         var manifest = new Option<FileInfo>("--manifest") { Description = "The model's manifest.", Required = true };
         var version = new Option<string?>("--version") { Description = "The version label (default: the manifest's, else one above the highest numeric version)." };
         var register = new Command("register", "Upload a model and its manifest (checked against each other and the feature store) as a new version, stage Registered.") { name, artifact, manifest, version };
