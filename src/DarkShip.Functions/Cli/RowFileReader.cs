@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DarkShip.Scoring;
 
 namespace DarkShip.Functions.Cli;
 
@@ -8,15 +9,20 @@ internal readonly record struct InputRow(long Line, float[]? Values, string? Err
 
 /// <summary>
 /// Streams rows from a CSV (empty cell = missing; an optional header row naming features) or a
-/// JSON-lines file (each line an array of numbers, <c>null</c> = missing). One row is in memory at a time.
+/// JSON-lines file: each line an array in the model's input order or an object keyed by input name
+/// (a key left out is missing), <c>null</c> = missing, <c>true</c>/<c>false</c> for booleans, a category's
+/// label as text (a label the model does not know is missing, as when served). One row is in memory at a time.
 /// </summary>
 internal static class RowFileReader
 {
     /// <summary>Longest line read, in characters: room for every feature written out at length, and never less than 1 MiB.</summary>
     public static int MaxLineChars(int featureCount) => (int)Math.Clamp(featureCount * 64L, 1 << 20, 1 << 28);
 
-    public static IEnumerable<InputRow> Read(TextReader reader, bool csv, int featureCount, IReadOnlyList<string> featureNames)
+    public static IEnumerable<InputRow> Read(TextReader reader, bool csv, IReadOnlyList<ModelInput> inputs)
     {
+        var featureCount = inputs.Count;
+        var featureNames = inputs.Select(i => i.Name).ToList();
+        var byName = inputs.Select((input, i) => (input.Name, i)).GroupBy(p => p.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
         long line = 0;
         int[]? columnToFeature = null;
         var first = true;
@@ -44,7 +50,7 @@ internal static class RowFileReader
             }
 
             first = false;
-            yield return csv ? ParseCsv(line, text!, featureCount, columnToFeature) : ParseJson(line, text!, featureCount);
+            yield return csv ? ParseCsv(line, text!, inputs, columnToFeature) : ParseJson(line, text!, inputs, byName);
         }
     }
 
@@ -67,8 +73,8 @@ internal static class RowFileReader
     private static int[]? MapHeader(string text, int featureCount, IReadOnlyList<string> featureNames, long line)
     {
         var columns = text.Split(',').Select(c => c.Trim().Trim('"')).ToArray();
-        var named = featureNames.Count > 0;
-        var names = named ? featureNames : [.. Enumerable.Range(0, featureCount).Select(i => $"f{i}")];
+        var named = featureNames.Where((n, i) => n != $"f{i}").Any(); // a model saved without names is read as f0, f1, …
+        var names = featureNames;
         if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
             throw new InvalidDataException($"line {line}: the model names feature '{twice.Key}' more than once, so a header cannot say which column is which; remove the header to take the columns in the model's order");
@@ -103,8 +109,9 @@ internal static class RowFileReader
         return map;
     }
 
-    private static InputRow ParseCsv(long line, string text, int featureCount, int[]? columnToFeature)
+    private static InputRow ParseCsv(long line, string text, IReadOnlyList<ModelInput> inputs, int[]? columnToFeature)
     {
+        var featureCount = inputs.Count;
         var cells = text.Split(',');
         if (cells.Length != featureCount)
         {
@@ -119,6 +126,10 @@ internal static class RowFileReader
             if (cell.Length == 0 || cell.Equals("nan", StringComparison.OrdinalIgnoreCase))
             {
                 values[target] = float.NaN;
+            }
+            else if (inputs[target].Kind == InputKind.Category && !float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            {
+                values[target] = Code(inputs[target], cell.Trim('"'));
             }
             else if (float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
             {
@@ -138,53 +149,98 @@ internal static class RowFileReader
         return new InputRow(line, values, null);
     }
 
-    private static InputRow ParseJson(long line, string text, int featureCount)
+    private static InputRow ParseJson(long line, string text, IReadOnlyList<ModelInput> inputs, Dictionary<string, int> byName)
     {
         try
         {
             using var doc = JsonDocument.Parse(text);
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Array)
+            var values = new float[inputs.Count];
+            switch (root.ValueKind)
             {
-                return new InputRow(line, null, $"expected a JSON array of {featureCount} numbers, found {root.ValueKind}");
-            }
+                case JsonValueKind.Array:
+                    if (root.GetArrayLength() != inputs.Count)
+                    {
+                        return new InputRow(line, null, $"expected {inputs.Count} values, found {root.GetArrayLength()}");
+                    }
 
-            if (root.GetArrayLength() != featureCount)
-            {
-                return new InputRow(line, null, $"expected {featureCount} values, found {root.GetArrayLength()}");
-            }
-
-            var values = new float[featureCount];
-            var i = 0;
-            foreach (var cell in root.EnumerateArray())
-            {
-                switch (cell.ValueKind)
-                {
-                    case JsonValueKind.Null:
-                        values[i] = float.NaN;
-                        break;
-                    case JsonValueKind.Number:
-                        if (!cell.TryGetDouble(out var d) || !float.IsFinite((float)d))
+                    var i = 0;
+                    foreach (var cell in root.EnumerateArray())
+                    {
+                        if (Value(inputs[i], cell, out values[i]) is { } error)
                         {
-                            return new InputRow(line, null, $"value {i + 1} ({Shorten(cell.GetRawText())}) is outside the range of a 32-bit float");
+                            return new InputRow(line, null, $"value {i + 1} ('{inputs[i].Name}') {error}");
                         }
 
-                        values[i] = (float)d;
-                        break;
-                    default:
-                        return new InputRow(line, null, $"value {i + 1} is {cell.ValueKind}, not a number or null");
-                }
+                        i++;
+                    }
 
-                i++;
+                    return new InputRow(line, values, null);
+                case JsonValueKind.Object:
+                    Array.Fill(values, float.NaN); // an input left out is missing
+                    foreach (var property in root.EnumerateObject())
+                    {
+                        if (!byName.TryGetValue(property.Name, out var column))
+                        {
+                            return new InputRow(line, null, $"'{Shorten(property.Name)}' is not one of the model's inputs ({string.Join(", ", inputs.Take(8).Select(x => x.Name))}{(inputs.Count > 8 ? ", …" : "")})");
+                        }
+
+                        if (Value(inputs[column], property.Value, out values[column]) is { } error)
+                        {
+                            return new InputRow(line, null, $"'{property.Name}' {error}");
+                        }
+                    }
+
+                    return new InputRow(line, values, null);
+                default:
+                    return new InputRow(line, null, $"expected a JSON array of {inputs.Count} values or an object keyed by input name, found {root.ValueKind}");
             }
-
-            return new InputRow(line, values, null);
         }
         catch (JsonException e)
         {
             return new InputRow(line, null, $"not valid JSON: {e.Message}");
         }
     }
+
+    /// <summary>One JSON value as the input's float, or why it cannot be.</summary>
+    private static string? Value(ModelInput input, JsonElement cell, out float value)
+    {
+        value = float.NaN;
+        switch (cell.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return null;
+            case JsonValueKind.Number:
+                if (!cell.TryGetDouble(out var d) || !float.IsFinite((float)d))
+                {
+                    return $"({Shorten(cell.GetRawText())}) is outside the range of a 32-bit float";
+                }
+
+                value = (float)d;
+                return null;
+            case JsonValueKind.True or JsonValueKind.False when input.Kind != InputKind.Category:
+                value = cell.ValueKind == JsonValueKind.True ? 1f : 0f;
+                return null;
+            case JsonValueKind.String when input.Kind == InputKind.Category:
+                value = Code(input, cell.GetString()!);
+                return null;
+            default:
+                return input.Kind switch
+                {
+                    InputKind.Category => $"is {cell.ValueKind}: a category is its label (text), its code, or null",
+                    InputKind.Boolean => $"is {cell.ValueKind}: a boolean is true, false, 1, 0 or null",
+                    _ => $"is {cell.ValueKind}, not a number or null",
+                };
+        }
+    }
+
+    /// <summary>A category label's code; a label the model does not know is missing, as it is when served.</summary>
+    private static float Code(ModelInput input, string label)
+    {
+        var index = input.Categories?.ToList().IndexOf(label) ?? -1;
+        return index >= 0 ? index : float.NaN;
+    }
+
 
     private static string Shorten(string s) => s.Length <= 20 ? s : s[..20] + "…";
 }

@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using DarkShip.Scoring;
+using DarkShip.Serving.Manifests;
 using DarkShip.Serving.Models;
 
 namespace DarkShip.Functions.Cli;
 
 /// <summary>
-/// <c>darkship score --model m.json --input rows.csv|rows.jsonl [--margin] [--output out.jsonl] [--skip-bad-rows]</c>:
-/// scores a file offline, one output line per input row, streaming. Every row is checked first: a bad
+/// <c>darkship score --model m.json|m.zip|m.onnx --input rows.csv|rows.jsonl [--manifest manifest.json] [--margin] [--output out.jsonl] [--skip-bad-rows]</c>:
+/// scores a file offline, one output line per input row, streaming. The format is read from the file; rows
+/// are in the model's inputs (its own, or the manifest's features when one is given). Every row is checked first: a bad
 /// row is reported on stderr with its line number and nothing is written (exit 2), unless
 /// <c>--skip-bad-rows</c> says to write <c>null</c> for it so outputs stay aligned with inputs (exit 1).
 /// Exit codes: 0 all rows scored, 1 some rows were bad and skipped, 2 the model, the files or a row could not be used.
@@ -19,33 +21,46 @@ internal static class ScoreCommand
 
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model") { Description = "An XGBoost JSON model (Booster.save_model(\"m.json\")).", Required = true };
-        var input = new Option<FileInfo>("--input") { Description = "Rows to score: .csv (empty cell = missing, optional header of feature names) or .jsonl (arrays, null = missing).", Required = true };
+        var model = new Option<FileInfo>("--model") { Description = "The model: XGBoost JSON (Booster.save_model(\"m.json\")), ML.NET .zip (MLContext.Model.Save with its input schema) or ONNX; the format is read from the file.", Required = true };
+        var input = new Option<FileInfo>("--input") { Description = "Rows to score: .csv (empty cell = missing, optional header of input names) or .jsonl (arrays in input order or objects keyed by input name; null = missing; a category's label as text).", Required = true };
         var margin = new Option<bool>("--margin") { Description = "Write raw margins instead of the objective's transformed output." };
         var output = new Option<FileInfo?>("--output") { Description = "Where to write one JSON value per row (default: standard output)." };
         var skip = new Option<bool>("--skip-bad-rows") { Description = "Write null for bad rows (exit 1) instead of writing nothing (exit 2)." };
-        var command = new Command("score", "Score a file of rows with a model, offline.") { model, input, margin, output, skip };
+        var manifest = new Option<FileInfo?>("--manifest") { Description = "A manifest to bind the model to: rows are then its features (by name, in its order) and its categories' labels are known — needed for an ONNX model with text inputs." };
+        var command = new Command("score", "Score a file of rows with a model, offline.") { model, input, margin, output, skip, manifest };
         command.SetAction((result, cancellationToken) => RunAsync(
             result.GetValue(model)!, result.GetValue(input)!, result.GetValue(margin), result.GetValue(output), result.GetValue(skip),
-            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken));
+            result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken, result.GetValue(manifest)));
         return command;
     }
 
-    public static async Task<int> RunAsync(FileInfo modelFile, FileInfo inputFile, bool margin, FileInfo? outputFile, bool skipBadRows, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(FileInfo modelFile, FileInfo inputFile, bool margin, FileInfo? outputFile, bool skipBadRows, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, FileInfo? manifestFile = null)
     {
         IModel model;
         try
         {
-            model = ModelLoader.Compile(await File.ReadAllBytesAsync(modelFile.FullName, cancellationToken));
+            var manifest = manifestFile is null ? null : ManifestReader.Parse(await File.ReadAllBytesAsync(manifestFile.FullName, cancellationToken));
+            model = ModelLoader.Compile(await File.ReadAllBytesAsync(modelFile.FullName, cancellationToken), manifest);
+        }
+        catch (ManifestException e)
+        {
+            await stderr.WriteLineAsync($"error: {manifestFile!.Name}: {string.Join("\n  ", e.Errors)}");
+            return 2;
         }
         catch (ModelFormatException e)
         {
-            await stderr.WriteLineAsync($"error: {modelFile.Name}: {e.Message}");
+            await stderr.WriteLineAsync($"error: {modelFile.Name}: {string.Join("\n  ", e.Problems)}");
             return 2;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             await stderr.WriteLineAsync($"error: {modelFile.FullName} cannot be read: {e.Message}");
+            return 2;
+        }
+
+        if (margin && !model.HasMargin)
+        {
+            await stderr.WriteLineAsync($"error: {modelFile.Name}: this model gives no margin (an ONNX model's outputs are probabilities; an ML.NET regression or multiclass model has one output); score without --margin");
             return 2;
         }
 
@@ -96,7 +111,7 @@ internal static class ScoreCommand
             var chunk = new List<InputRow>(chunkRows);
             var rows = new float[chunkRows * model.FeatureCount];
             var results = new float[chunkRows * width];
-            foreach (var row in RowFileReader.Read(reader, csv, model.FeatureCount, model.FeatureNames))
+            foreach (var row in RowFileReader.Read(reader, csv, model.Inputs))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 chunk.Add(row);
@@ -137,7 +152,7 @@ internal static class ScoreCommand
         try
         {
             using var reader = new StreamReader(inputFile.FullName);
-            foreach (var row in RowFileReader.Read(reader, csv, model.FeatureCount, model.FeatureNames))
+            foreach (var row in RowFileReader.Read(reader, csv, model.Inputs))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 rows++;

@@ -64,8 +64,8 @@ public sealed class ScoreCommandTests : IDisposable
         Assert.Equal(lines[0], lines[5]);
         var errors = stderr.ToString();
         Assert.Contains("line 2: expected 30 values, found 3", errors, StringComparison.Ordinal);
-        Assert.Contains("line 4:", errors, StringComparison.Ordinal);
-        Assert.Contains("line 5: value 1 is String", errors, StringComparison.Ordinal);
+        Assert.Contains("line 4: 'a' is not one of the model's inputs (f0, f1,", errors, StringComparison.Ordinal);
+        Assert.Contains("line 5: value 1 ('f0') is String, not a number or null", errors, StringComparison.Ordinal);
         Assert.Contains("scored 3 rows, 3 bad rows", errors, StringComparison.Ordinal);
     }
 
