@@ -3,8 +3,10 @@
 on them with real XGBoost (python3-xgboost 1.7.4), with its manifest.
 
 Run from the repository root:  python3 demo/generate_demo.py
-Writes demo/consumer.csv, demo/store.csv, demo/fraud/model.json, demo/fraud/manifest.json, and a
-challenger trained on the same rows with other hyperparameters: demo/fraud-challenger/ (version 2).
+Writes demo/consumer.csv, demo/store.csv, demo/fraud/model.json, demo/fraud/manifest.json, a
+challenger trained on the same rows with other hyperparameters: demo/fraud-challenger/ (version 2), and
+the last 6,000 training rows as an export-shaped training set, demo/train.csv, on which `demo seed`
+trains the ML.NET challenger (version 3) with `darkship train`'s use case.
 Deterministic (fixed seed), so the committed files are exactly what this script writes.
 """
 import json
@@ -17,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(20261122)
 
 N_CONSUMERS, N_STORES, N_TRAIN = 2000, 200, 40000
+N_EXPORT = 6000  # training rows written to demo/train.csv for the ML.NET challenger
 CATEGORIES = ["grocery", "electronics", "travel", "gaming"]
 SNAPSHOTS = ["2026-11-01T00:00:00Z", "2026-11-15T00:00:00Z"]  # two snapshots per entity: as-of reads see history
 
@@ -110,8 +113,18 @@ def main():
     os.makedirs(os.path.join(HERE, "fraud-challenger"), exist_ok=True)
     challenger.save_model(os.path.join(HERE, "fraud-challenger", "model.json"))
     write_manifest(os.path.join(HERE, "fraud-challenger"), "2", X, y, challenger.predict(dtrain), names, histogram)
+    write_training_set(os.path.join(HERE, "train.csv"), X[-N_EXPORT:], y[-N_EXPORT:], names)
     print(f"demo: {len(c_rows)} consumer rows, {len(s_rows)} store rows, fraud model on {N_TRAIN} rows "
           f"(positive rate {y.mean():.3f}, train logloss {logloss(y, pred):.4f}; challenger {logloss(y, challenger.predict(dtrain)):.4f})")
+
+def write_training_set(path, X, y, names):
+    """Labelled transactions shaped as `darkship export` writes them (features by the manifest's names,
+    a category as its code, a boolean as 1/0): what `demo seed` trains the ML.NET challenger on with
+    `darkship train`'s use case."""
+    with open(path, "w", newline="\n") as f:
+        f.write(",".join(["prediction_id", "label"] + names) + "\n")
+        for n, (row, label) in enumerate(zip(X, y)):
+            f.write(",".join([f"demo{n}", str(int(label))] + [str(np.float32(v)) for v in row]) + "\n")
 
 def logloss(y, p):
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))

@@ -204,20 +204,21 @@ public sealed class ChaosTests : IAsyncLifetime
         await using var run = await StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri(run.Url) };
         var (account, registry, artifacts, audit) = await DemoSystem.SeedAsync(azurite);
+        // Version 13: the demo's seed holds 1 to 3 (the ML.NET challenger is 3).
         var cli = new ModelsCli(registry, artifacts, audit, account.Aggregates(), account.FeatureStore(), TimeProvider.System, TextWriter.Null, TextWriter.Null);
         var actor = new Serving.Ladder.LadderActor("it@test", "chaos");
-        Assert.Equal(0, await cli.RegisterAsync("fraud", DemoSystem.Model("fraud-challenger"), DemoSystem.Manifest("fraud", "fraud-challenger"), "3", actor, CancellationToken.None));
-        await artifacts.UploadAsync(Serving.Registry.ModelArtifactPaths.Model("fraud", "3"), "{\"learner\": \"tampered\"}"u8.ToArray()); // its SHA-256 no longer matches
-        Assert.Equal(0, await cli.MoveAsync(new Serving.Ladder.LadderCommand.Shadow("fraud", "3", 100), actor, CancellationToken.None));
-        Assert.Equal(0, await cli.MoveAsync(new Serving.Ladder.LadderCommand.Promote("fraud", "3", Force: true), actor, CancellationToken.None));
+        Assert.Equal(0, await cli.RegisterAsync("fraud", DemoSystem.Model("fraud-challenger"), DemoSystem.Manifest("fraud", "fraud-challenger"), "13", actor, CancellationToken.None));
+        await artifacts.UploadAsync(Serving.Registry.ModelArtifactPaths.Model("fraud", "13"), "{\"learner\": \"tampered\"}"u8.ToArray()); // its SHA-256 no longer matches
+        Assert.Equal(0, await cli.MoveAsync(new Serving.Ladder.LadderCommand.Shadow("fraud", "13", 100), actor, CancellationToken.None));
+        Assert.Equal(0, await cli.MoveAsync(new Serving.Ladder.LadderCommand.Promote("fraud", "13", Force: true), actor, CancellationToken.None));
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!logs.Messages.Any(m => m.StartsWith("Could not load fraud version 3 (Champion)", StringComparison.Ordinal)) && !deadline.IsCancellationRequested)
+        while (!logs.Messages.Any(m => m.StartsWith("Could not load fraud version 13 (Champion)", StringComparison.Ordinal)) && !deadline.IsCancellationRequested)
         {
             await Task.Delay(100);
         }
 
-        Assert.Contains(logs.Messages, m => m.StartsWith("Could not load fraud version 3 (Champion)", StringComparison.Ordinal) && m.Contains("SHA-256", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(logs.Messages, m => m.StartsWith("Could not load fraud version 13 (Champion)", StringComparison.Ordinal) && m.Contains("SHA-256", StringComparison.OrdinalIgnoreCase));
         Assert.Contains(logs.Events, e => e.Name == "ModelLoadFailed" && e.Id == Serving.Models.ModelCache.LoadFailedEventId);
         using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { entities = new { consumer = "c1", store = "s9" } });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

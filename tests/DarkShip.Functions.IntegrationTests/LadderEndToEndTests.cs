@@ -99,7 +99,7 @@ public sealed class LadderEndToEndTests(AzuriteFixture azurite)
         Assert.Equal("2", Assert.Single(shadowRows).Get<string>("Version"));
         output.GetStringBuilder().Clear();
         Assert.Equal(0, await cli.StatusAsync(model, deadline.Token));
-        Assert.Matches(@"(?m)^2\s+Experiment\s+10 %", output.ToString());
-        Assert.Matches(@"(?m)^1\s+Champion\s+100 %\s+\S+ \S+\s+[1-9]\d*", output.ToString()); // the champion's own samples since its promotion
+        Assert.Matches(@"(?m)^2\s+xgboost-json\s+Experiment\s+10 %", output.ToString());
+        Assert.Matches(@"(?m)^1\s+xgboost-json\s+Champion\s+100 %\s+\S+ \S+\s+[1-9]\d*", output.ToString()); // the champion's own samples since its promotion
     }
 }

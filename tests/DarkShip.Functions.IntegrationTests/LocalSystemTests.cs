@@ -8,6 +8,7 @@ using DarkShip.Functions.Local;
 using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Batching;
 using DarkShip.Serving.Mirror;
+using DarkShip.Serving.Registry;
 using DarkShip.Storage.Adapters;
 using DarkShip.Storage.Tables;
 using Microsoft.Extensions.Configuration;
@@ -77,6 +78,45 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
         }
 
         Assert.Equal((0L, 0L), (mirror.Failed, mirror.Dropped));
+    }
+
+    [Fact]
+    public async Task DemoSeed_PutsAnMLNetChallengerTrainedOnTheDemoData_InTheShadowBesideTheXGBoostOne()
+    {
+        var (account, registry, artifacts, audit) = await DemoSystem.SeedAsync(azurite);
+        using var output = new StringWriter();
+        var cli = new ModelsCli(registry, artifacts, audit, account.Aggregates(), account.FeatureStore(), TimeProvider.System, output, TextWriter.Null);
+
+        Assert.Equal(0, await cli.StatusAsync("fraud", CancellationToken.None));
+
+        var status = output.ToString();
+        Assert.Matches(@"(?m)^2\s+xgboost-json\s+\w+", status);
+        Assert.Matches(@"(?m)^3\s+mlnet\s+\w+", status); // the newcomer's first `models status fraud`: two formats
+        var register = (await audit.ReadAsync("fraud", CancellationToken.None)).First(e => e.Action == "register" && e.Version == DemoCommand.MLNetVersion);
+        Assert.Contains("darkship train (fasttree, seed 7)", register.Reason, StringComparison.Ordinal);
+        Assert.Contains((await audit.ReadAsync("fraud", CancellationToken.None)), e => e.Action == "shadow" && e.Version == DemoCommand.MLNetVersion);
+
+        // What was registered is what darkship train writes from the demo's training set with that seed.
+        var version = (await registry.ReadAsync(CancellationToken.None)).Of("fraud").Single(v => v.Version == DemoCommand.MLNetVersion);
+        var zip = await artifacts.DownloadAsync(version.ArtifactPath, version.ArtifactSha256, CancellationToken.None);
+        var manifest = await artifacts.DownloadAsync(version.ManifestPath, version.ManifestSha256, CancellationToken.None);
+        var retrained = new DirectoryInfo(Path.Combine(Path.GetTempPath(), "darkship-demo-train-" + Guid.NewGuid().ToString("N")[..8]));
+        try
+        {
+            Assert.Equal(0, await TrainCommand.RunAsync(new FileInfo(Path.Combine(Root, "demo", "train.csv")), new FileInfo(Path.Combine(Root, "demo", "fraud", "manifest.json")), Scoring.MLNet.TrainerKind.FastTree, "label", 0.2, 7, retrained, TextWriter.Null, TextWriter.Null, CancellationToken.None));
+            var (ours, again) = (Serving.Models.ModelLoader.Compile(zip, Serving.Manifests.ManifestReader.Parse(manifest)), Serving.Models.ModelLoader.Compile(File.ReadAllBytes(Path.Combine(retrained.FullName, "model.zip")), Serving.Manifests.ManifestReader.Parse(manifest)));
+            var (a, b) = (new float[1], new float[1]);
+            foreach (var row in new[] { new[] { 300f, 2, 5, 40, 800, 1, 0.02f, 3 }, [12f, 14, 0, 90, 30, 0, 0.001f, 0], [float.NaN, 23, 9, float.NaN, 2000, 1, 0.1f, float.NaN] })
+            {
+                ours.Predict(row, a);
+                again.Predict(row, b);
+                Assert.Equal(b, a);
+            }
+        }
+        finally
+        {
+            retrained.Delete(recursive: true);
+        }
     }
 
     [Fact]

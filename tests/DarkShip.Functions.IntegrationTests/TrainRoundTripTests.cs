@@ -125,7 +125,7 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
         Assert.All(shadowRows, row => Assert.Equal("2", row.GetString("Version")));
         output.GetStringBuilder().Clear();
         Assert.Equal(0, await models.StatusAsync(model, deadline.Token));
-        Assert.Matches(@"(?m)^2\s+Shadow\s+100 %", output.ToString());
+        Assert.Matches(@"(?m)^2\s+mlnet\s+Shadow\s+100 %", output.ToString()); // two formats side by side in the status
 
         // 4. an experiment, then promotion: the ML.NET model answers its arm, then everyone, with ML.NET's own score for the row DarkShip assembled.
         Assert.Equal(0, await models.MoveAsync(new LadderCommand.Experiment(model, "2", 50), actor, deadline.Token));

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using DarkShip.Functions.Hosting;
+using DarkShip.Scoring.MLNet;
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Registry;
+using DarkShip.Serving.Training;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DarkShip.Functions.Cli;
@@ -11,12 +13,16 @@ namespace DarkShip.Functions.Cli;
 /// <summary>
 /// <c>darkship demo seed</c>: what <c>./run.sh</c> runs before it serves. Ingests the demo's consumer
 /// and store features, registers the demo <c>fraud</c> model (trained by demo/generate_demo.py with
-/// real XGBoost) as champion, version 1, and its challenger, version 2, in the shadow at 1 % with demo
-/// promotion rules small enough to watch it climb. Every step goes through the ladder, so
+/// real XGBoost) as champion, version 1, its challenger, version 2, in the shadow at 1 % with demo
+/// promotion rules small enough to watch it climb, and an ML.NET challenger, version 3, trained by
+/// <c>darkship train</c>'s use case on demo/train.csv, in the shadow at 1 % too. Every step goes through the ladder, so
 /// <c>models history fraud</c> shows it. Running it again changes nothing that is already there.
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The version the demo's ML.NET challenger is registered as.</summary>
+    public const string MLNetVersion = "3";
+
     /// <summary>The demo's promotion rules: the defaults, with sample counts a laptop reaches in minutes.</summary>
     public static readonly IReadOnlyList<string> DemoRules = ["minSamples=200", "minGuardrailSamples=50"];
 
@@ -88,6 +94,48 @@ internal static class DemoCommand
                 var rules = DemoRules.Aggregate((await stores.Registry.ReadAsync(cancellationToken)).RulesFor("fraud"), (r, set) => r.With(set));
                 await stores.Registry.TrySetRulesAsync("fraud", rules, cancellationToken);
                 await output.WriteLineAsync($"Registered fraud version 2 in the shadow at 1 % (demo rules: {string.Join(", ", DemoRules)}).");
+                break;
+            case RegistrationOutcome.AlreadyRegistered:
+                break;
+            case var failed:
+                return await ReportAsync(failed, error);
+        }
+
+        return await SeedMLNetChallengerAsync(registration, ladder, stores.Registry, folder, output, error, cancellationToken);
+    }
+
+    /// <summary>
+    /// The demo's ML.NET challenger, version 3: trained by <c>darkship train</c>'s use case (FastTree, seed 7)
+    /// on <c>demo/train.csv</c> for the champion's manifest, registered, and put in the shadow at 1 % beside
+    /// the XGBoost challenger, so <c>models status fraud</c> shows two formats. Skipped when it is there.
+    /// </summary>
+    private static async Task<int> SeedMLNetChallengerAsync(ModelRegistration registration, ModelLadder ladder, IModelRegistry registry, DirectoryInfo folder, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var trainingSet = Path.Combine(folder.FullName, "train.csv");
+        if (!File.Exists(trainingSet) || (await registry.ReadAsync(cancellationToken)).Of("fraud").Any(v => v.Version == MLNetVersion))
+        {
+            return 0;
+        }
+
+        TrainingOutcome trained;
+        using (var reader = new StreamReader(trainingSet))
+        {
+            var manifest = await File.ReadAllBytesAsync(Path.Combine(folder.FullName, "fraud", "manifest.json"), cancellationToken);
+            trained = ChallengerTraining.Train(new TrainRequest("train.csv", reader, manifest, TrainerKind.FastTree, Seed: 7), cancellationToken);
+        }
+
+        if (trained is not TrainingOutcome.Trained model)
+        {
+            await error.WriteLineAsync("demo seed: the ML.NET challenger could not be trained:\n  " + string.Join("\n  ", ((TrainingOutcome.BadInput)trained).Problems));
+            return ModelsCommand.Failed;
+        }
+
+        var actor = new LadderActor("demo seed", "the demo's ML.NET challenger, trained by darkship train (fasttree, seed 7) on demo/train.csv");
+        switch (await registration.RegisterAsync(new RegistrationRequest("fraud", model.Model, model.Manifest, MLNetVersion), actor, cancellationToken))
+        {
+            case RegistrationOutcome.Registered:
+                await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", MLNetVersion, 1), actor, cancellationToken);
+                await output.WriteLineAsync($"Trained fraud version {MLNetVersion} with ML.NET (fasttree, validation auc {model.Validation?.Auc:0.000}) and put it in the shadow at 1 %.");
                 return 0;
             case RegistrationOutcome.AlreadyRegistered:
                 return 0;

@@ -213,12 +213,16 @@ internal sealed class ModelsCli
             return ModelsCommand.BadInput;
         }
 
+        // Each version's format, as its registration recorded it in the audit (xgboost-json before formats were recorded).
+        var formats = (await audit.ReadAsync(model, cancellationToken)).Where(e => e.Action == "register")
+            .GroupBy(e => e.Version, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Last().Evidence.GetValueOrDefault("format") ?? "xgboost-json", StringComparer.Ordinal);
         var rows = new List<string[]>();
         foreach (var v in versions.OrderBy(v => v.Stage switch { ModelStage.Champion => 0, ModelStage.Experiment => 1, ModelStage.Shadow => 2, _ => 3 }).ThenByDescending(v => v.ChangedAt))
         {
             var stats = v.IsLive ? ModelStats.From(await aggregates.ReadAsync(model, v.Version, v.ChangedAt.ToUniversalTime(), DateTimeOffset.MinValue, cancellationToken)) : ModelStats.Empty;
             rows.Add([
-                v.Version, v.Stage.ToString(), Share(v), When(v.ChangedAt),
+                v.Version, formats.GetValueOrDefault(v.Version, "?"), v.Stage.ToString(), Share(v), When(v.ChangedAt),
                 v.IsLive ? stats.Samples.ToString(CultureInfo.InvariantCulture) : "",
                 v.IsLive && stats.Samples > 0 ? (stats.ErrorRate * 100).ToString("0.##", CultureInfo.InvariantCulture) + " %" : "",
                 Number(stats.P50LatencyMs), Number(stats.P99LatencyMs),
@@ -229,7 +233,7 @@ internal sealed class ModelsCli
         }
 
         await output.WriteLineAsync($"{model}: figures since each version's last stage change (p50/p99: upper bin edges; PSI and rank correlation against the champion on the same requests)");
-        await TextTable.WriteAsync(output, ["VERSION", "STAGE", "SHARE", "SINCE", "SAMPLES", "ERRORS", "P50 MS", "P99 MS", "PAIRS", "AGREE", "PSI", "SPEARMAN"], rows);
+        await TextTable.WriteAsync(output, ["VERSION", "FORMAT", "STAGE", "SHARE", "SINCE", "SAMPLES", "ERRORS", "P50 MS", "P99 MS", "PAIRS", "AGREE", "PSI", "SPEARMAN"], rows);
         var rules = snapshot.RulesFor(model);
         await output.WriteLineAsync($"rules: {string.Join(", ", rules.ToValues().Select(p => $"{p.Key}={p.Value}"))}");
         return 0;
