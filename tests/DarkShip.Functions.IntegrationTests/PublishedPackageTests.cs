@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using DarkShip.Scoring.XGBoost;
+using DarkShip.Serving.Registry;
 
 namespace DarkShip.Functions.IntegrationTests;
 
@@ -68,6 +69,7 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
         start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
         start.Environment["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:9"; // nothing listens: the mirror's failures must not touch the answers
         start.Environment["Serving__FeatureBudgetMilliseconds"] = "5000"; // this test is about what the trimmer kept, not a cold instance's first read
+        start.Environment["Serving__ModelRefreshSeconds"] = "1";
         using var handler = Process.Start(start)!;
         var log = new StringBuilder();
         handler.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
@@ -132,12 +134,134 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
             using var invocation = await client.PostAsync("/DriftMonitor", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, invocation.StatusCode);
             Assert.Contains("DriftMonitor", await invocation.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+            // The ML.NET challenger the package's own demo seed trained, scoring a mirrored prediction in ShadowScore.
+            await ShadowScoresTheMLNetChallengerAsync(client, predictionId!, log);
         }
         finally
         {
             handler.Kill(entireProcessTree: true);
             await handler.WaitForExitAsync();
         }
+    }
+
+    [Fact]
+    public async Task Score_MLNetAndOnnxModels_AndTrain_InThePublishedPackage()
+    {
+        var fixtures = Path.Combine(DemoSystem.Root, "tests", "DarkShip.Scoring.Tests", "Fixtures");
+        var folder = Directory.CreateTempSubdirectory("darkship-package-formats");
+        try
+        {
+            foreach (var (model, cases, expectedKey) in new[] { (Path.Combine("mlnet", "binary_fasttree"), "model.zip", "predictions"), (Path.Combine("onnx", "binary_logistic"), "model.onnx", "transformed") })
+            {
+                using var fixture = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(fixtures, model, "cases.json")));
+                var rows = Path.Combine(folder.FullName, "rows.jsonl");
+                File.WriteAllLines(rows, fixture.RootElement.TryGetProperty("inputs", out var inputs)
+                    ? fixture.RootElement.GetProperty("rows").EnumerateArray().Select(r => ObjectRow(inputs, r)) // ML.NET: by input name, the category as its label
+                    : fixture.RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetRawText()));
+                var output = Path.Combine(folder.FullName, "out.jsonl");
+
+                var (code, text) = await RunAsync(package.Executable, ["score", "--model", Path.Combine(fixtures, model, cases), "--input", rows, "--output", output], new Dictionary<string, string>(), TimeSpan.FromMinutes(1));
+
+                Assert.True(code == 0, $"score {model} failed in the published package:\n{text}");
+                var expected = fixture.RootElement.GetProperty(expectedKey).EnumerateArray().Select(p => p[0].ValueKind == JsonValueKind.Null ? double.NaN : p[0].GetDouble()).ToArray();
+                var actual = File.ReadAllLines(output).Select(l => l == "null" ? double.NaN : double.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                Assert.Equal(expected.Length, actual.Length);
+                for (var i = 0; i < expected.Length; i++)
+                {
+                    Assert.True(double.IsNaN(expected[i]) ? double.IsNaN(actual[i]) : Math.Abs(expected[i] - actual[i]) <= 2e-6 + (2e-6 * Math.Abs(expected[i])), $"{model} row {i}: {expected[i]} vs {actual[i]} in the published package");
+                }
+            }
+
+            var trained = Path.Combine(folder.FullName, "trained");
+            var (trainCode, trainText) = await RunAsync(package.Executable, ["train", "--input", Path.Combine(DemoSystem.Root, "demo", "train.csv"), "--manifest", Path.Combine(DemoSystem.Root, "demo", "fraud", "manifest.json"), "--trainer", "lightgbm", "--output", trained], new Dictionary<string, string>(), TimeSpan.FromMinutes(2));
+            Assert.True(trainCode == 0, "train failed in the published package:\n" + trainText);
+            Assert.Matches(@"validation: auc 0\.\d{4}", trainText);
+            var check = await new Serving.Models.ModelLoader(new DarkShip.Testing.InMemoryFeatureStore()).CheckAsync(File.ReadAllBytes(Path.Combine(trained, "model.zip")), File.ReadAllBytes(Path.Combine(trained, "manifest.json")), "fraud", CancellationToken.None);
+            Assert.Equal(Serving.Models.ModelFormat.MLNet, check.Format);
+            Assert.NotNull(check.Model);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A fixture row (codes in the signature's labels) as a JSON object keyed by input name, categories as text.</summary>
+    private static string ObjectRow(JsonElement inputs, JsonElement row)
+    {
+        var cells = new System.Text.Json.Nodes.JsonObject();
+        var i = 0;
+        foreach (var value in row.EnumerateArray())
+        {
+            var input = inputs[i++];
+            cells[input.GetProperty("name").GetString()!] = value.ValueKind == JsonValueKind.Null ? null
+                : input.TryGetProperty("categories", out var labels) ? labels[value.GetInt32()].GetString()
+                : System.Text.Json.Nodes.JsonValue.Create(value.GetDouble());
+        }
+
+        return cells.ToJsonString();
+    }
+
+    /// <summary>
+    /// Puts the demo's ML.NET challenger (version 3) in the shadow at 100 % with the package's CLI, sends the
+    /// handler a ShadowScore invocation as the host would for the prediction <paramref name="predictionId"/>
+    /// (entities c1 and s9, amount 250, hour 3), and finds the challenger's score in the model log: ML.NET's
+    /// own score for the row.
+    /// </summary>
+    private async Task ShadowScoresTheMLNetChallengerAsync(HttpClient client, string predictionId, StringBuilder log)
+    {
+        var (moved, moveOutput) = await RunAsync(package.Executable, ["models", "shadow", "fraud", "3", "--share", "100", "--settings", "/nonexistent"],
+            new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(1));
+        Assert.True(moved == 0 || moveOutput.Contains("already", StringComparison.Ordinal), moveOutput);
+
+        var consumer = DemoSystem.LatestRow("consumer.csv", "c1");
+        var shop = DemoSystem.LatestRow("store.csv", "s9");
+        double P(string text) => double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var asOf = DateTimeOffset.Parse(consumer["ts"], System.Globalization.CultureInfo.InvariantCulture);
+        var mirrored = new Serving.Mirror.MirrorEvent(
+            predictionId, "fraud", DateTimeOffset.UtcNow, null,
+            new Dictionary<string, string> { ["consumer"] = "c1", ["store"] = "s9" }, "c1",
+            new Dictionary<string, Serving.Mirror.MirroredGroup>
+            {
+                ["consumer"] = new("found", asOf, 1, new Dictionary<string, object> { ["txn_count_7d"] = P(consumer["txn_count_7d"]), ["avg_amount_30d"] = P(consumer["avg_amount_30d"]), ["account_age_days"] = P(consumer["account_age_days"]), ["is_verified"] = consumer["is_verified"] == "true" }),
+                ["store"] = new("found", asOf, 1, new Dictionary<string, object> { ["chargeback_rate_90d"] = P(shop["chargeback_rate_90d"]), ["category"] = shop["category"] }),
+            },
+            new Dictionary<string, object> { ["amount"] = 250.0, ["hour_of_day"] = 3.0 },
+            [], [], [new Serving.Mirror.MirroredOutput("1", "champion", [0.1f], null, Served: true)], 1, 2);
+        var events = JsonSerializer.Serialize(new[] { Encoding.UTF8.GetString(Serving.Mirror.MirrorEventJson.Serialize(mirrored)) });
+        var payload = JsonSerializer.Serialize(new { Data = new { events }, Metadata = new { SequenceNumberArray = "[1]", PartitionContext = "{\"PartitionId\":\"0\"}" } });
+
+        string? answer = null;
+        for (var i = 0; i < 100 && answer?.Contains(", 0 shadow scores", StringComparison.Ordinal) != false; i++)
+        {
+            await Task.Delay(answer is null ? 0 : 200); // until the handler's registry poll has loaded version 3 at 100 %
+            using var response = await client.PostAsync("/ShadowScore", new StringContent(payload, Encoding.UTF8, "application/json"));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync() + "\n" + log);
+            answer = await response.Content.ReadAsStringAsync();
+        }
+
+        Assert.Contains(", 0 shadow failures", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain(", 0 shadow scores", answer, StringComparison.Ordinal);
+
+        var account = DemoSystem.Account(azurite);
+        var (registry, artifacts, _) = await account.PrepareAsync(CancellationToken.None);
+        var version = (await registry.ReadAsync(CancellationToken.None)).Of("fraud").Single(v => v.Version == "3");
+        var manifest = Serving.Manifests.ManifestReader.Parse(await artifacts.DownloadAsync(version.ManifestPath, version.ManifestSha256, CancellationToken.None));
+        Assert.Equal("mlnet", manifest.Format);
+        var model = Serving.Models.ModelLoader.Compile(await artifacts.DownloadAsync(version.ArtifactPath, version.ArtifactSha256, CancellationToken.None), manifest);
+        var expected = new float[1];
+        model.Predict([250, 3, (float)P(consumer["txn_count_7d"]), (float)P(consumer["avg_amount_30d"]), (float)P(consumer["account_age_days"]), consumer["is_verified"] == "true" ? 1 : 0, (float)P(shop["chargeback_rate_90d"]), Array.IndexOf(["grocery", "electronics", "travel", "gaming"], shop["category"])], expected);
+
+        IReadOnlyList<Serving.Outcomes.LoggedPrediction> logged = [];
+        for (var i = 0; i < 100 && !logged.Any(l => l.Version == "3"); i++)
+        {
+            await Task.Delay(i == 0 ? 0 : 200); // the model log is written in batches
+            logged = await account.PredictionLog().FindLoggedAsync(predictionId, CancellationToken.None);
+        }
+
+        var shadow = Assert.Single(logged, l => l.Version == "3");
+        Assert.Equal(expected[0], shadow.Scores[0]);
     }
 
     internal static async Task<(int Code, string Output)> RunAsync(string file, string[] args, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
