@@ -99,13 +99,30 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
         Assert.Null(trainedManifest.Version);
         Assert.Contains("\"prediction\"", trainedManifest.BaselineJson, StringComparison.Ordinal);
 
+        // Replay: the ML.NET candidate scored offline on the logged traffic, each row as exported.
+        var mlnetModel = ModelLoader.Compile(File.ReadAllBytes(zip.FullName), trainedManifest);
+        var replayed = new FileInfo(Path.Combine(folder.FullName, "replay.csv"));
+        var replay = new ReplayCli(account.PredictionLog(), account.Outcomes(), account.FeatureStore(), new RegisteredManifests(registry, artifacts), TimeProvider.System, output, error);
+        Assert.True(0 == await replay.RunAsync(model, zip, manifest, range.From, range.To, replayed, deadline.Token), error.ToString());
+        var exportedRows = Csv(train).ToDictionary(r => r["prediction_id"]);
+        var replayRows = Csv(replayed);
+        Assert.Equal(Requests, replayRows.Count);
+        var names = trainedManifest.Features.Select(f => f.Name).ToArray();
+        foreach (var row in replayRows)
+        {
+            var exportedRow = exportedRows[row["prediction_id"]];
+            var score = new float[1];
+            mlnetModel.Predict([.. names.Select(n => exportedRow[n].Length == 0 ? float.NaN : float.Parse(exportedRow[n], CultureInfo.InvariantCulture))], score);
+            Assert.Equal(score[0], float.Parse(row["candidate_score"], CultureInfo.InvariantCulture));
+        }
+
         // 3. register (the next version) → shadow at 100 % beside the XGBoost champion.
         Assert.Equal(0, await models.RegisterAsync(model, zip, manifest, null, actor, deadline.Token));
         var registered = (await audit.ReadAsync(model, deadline.Token)).Last();
         Assert.Equal(("register", "2", "mlnet"), (registered.Action, registered.Version, registered.Evidence["format"]));
         Assert.Equal(0, await models.MoveAsync(new LadderCommand.Shadow(model, "2", 100), actor, deadline.Token));
 
-        var mlnet = ModelLoader.Compile(File.ReadAllBytes(zip.FullName), trainedManifest);
+        var mlnet = mlnetModel;
         var next = Requests;
         List<Azure.Data.Tables.TableEntity> shadowRows;
         while (true)
@@ -161,6 +178,13 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
                 return next;
             }
         }
+    }
+
+    private static List<Dictionary<string, string>> Csv(FileInfo file)
+    {
+        var lines = File.ReadAllLines(file.FullName);
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))];
     }
 
     private static (int Consumer, int Store, int Amount, int Hour) Request(int i) => ((i * 7 % 2000) + 1, (i % 200) + 1, 5 + (i * 37 % 990), i % 24);

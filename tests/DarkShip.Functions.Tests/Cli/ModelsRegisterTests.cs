@@ -30,6 +30,32 @@ public sealed class ModelsRegisterTests
         Assert.Contains("is not a model name", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Register_AnMLNetModelItsManifestDisagreesWith_Exits2WithEveryDefect_AndUploadsNothing()
+    {
+        var registry = new CountingRegistry();
+        var error = new StringWriter();
+        var cli = new ModelsCli(registry, registry, new InMemoryModelEventLog(), new InMemoryMonitoringStore(), new InMemoryFeatureStore(), TimeProvider.System, TextWriter.Null, error);
+        var manifest = new FileInfo(Path.GetTempFileName());
+        // Amount given as a category (the model reads Single), Count left out, an extra feature, and the wrong output kind.
+        await File.WriteAllTextAsync(manifest.FullName, """
+            { "name": "fraud", "output": "regression",
+              "features": [ { "name": "Amount", "type": "category", "categories": ["a"] }, { "name": "IsNew", "type": "boolean" },
+                            { "name": "Category", "type": "category", "categories": ["grocery"] }, { "name": "Extra" } ] }
+            """);
+
+        var code = await cli.RegisterAsync("fraud", new FileInfo(Path.Combine(AppContext.BaseDirectory, "Fixtures", "mlnet", "binary_fasttree", "model.zip")), manifest, null, new LadderActor("test", "a test"), CancellationToken.None);
+        manifest.Delete();
+
+        Assert.Equal(ModelsCommand.BadInput, code);
+        Assert.Equal(0, registry.Uploads);
+        var text = error.ToString();
+        Assert.Contains("model.zip: not a model DarkShip can score with this manifest: output: the manifest says a regression; the ML.NET model is a binary classifier", text, StringComparison.Ordinal);
+        Assert.Contains("features 'Amount': the manifest gives a category; the ML.NET model's column is Single", text, StringComparison.Ordinal);
+        Assert.Contains("the ML.NET model reads column 'Count' (Single), which the manifest does not list", text, StringComparison.Ordinal);
+        Assert.Contains("features 'Extra': the ML.NET model does not read it", text, StringComparison.Ordinal);
+    }
+
     private sealed class CountingRegistry : Serving.Registry.IModelRegistry, Serving.Registry.IModelArtifactStore
     {
         private readonly InMemoryModelRegistry inner = new();
