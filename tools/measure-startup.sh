@@ -8,14 +8,21 @@
 # attempt costs ~17 ms of CPU each time on this 2-core machine and slows the very start-up it measures.
 # With several packages, their runs take turns (A B A B …), so a machine that slows down or speeds
 # up during the measurement weighs on each package alike.
-# Usage: tools/measure-startup.sh [--no-tables] [package-dir …] [runs]
+# With --seed DIR, the first package seeds the account from a demo folder first (`demo seed --folder DIR`),
+# so the instance loads every live model before it is ready: with demo/ that is two XGBoost models and the
+# ML.NET challenger, the cost of ML.NET's first load; with a copy of demo/ without train.csv, XGBoost only.
+# Usage: tools/measure-startup.sh [--no-tables] [--seed DIR] [package-dir …] [runs]
 set -euo pipefail
 pkgs=()
 runs=10
 tables=yes
-for arg in "$@"; do
+seed=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  arg=${args[$i]}
   if [[ "$arg" =~ ^[0-9]+$ ]]; then runs=$arg
   elif [ "$arg" = --no-tables ]; then tables=no
+  elif [ "$arg" = --seed ]; then i=$((i + 1)); seed=$(realpath "${args[$i]}")
   else pkgs+=("$arg"); fi
 done
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(artifacts/package)
@@ -38,6 +45,9 @@ if [ "$tables" = yes ]; then
     const key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     const service = new TableServiceClient(url, new AzureNamedKeyCredential("devstoreaccount1", key), { allowInsecureConnection: true });
     for (const name of names) await service.createTable(name);' "http://127.0.0.1:10132/devstoreaccount1" $names
+fi
+if [ -n "$seed" ]; then
+  "${pkgs[0]}/DarkShip.Functions" demo seed --folder "$seed" --settings /nonexistent >&2
 fi
 
 ready() {

@@ -116,7 +116,7 @@ public sealed class OnnxModelTests
     [Theory]
     [InlineData("binary_logistic")]
     [InlineData("named_inputs")]
-    public void AWarmCall_AllocatesLittle(string name)
+    public void AWarmCall_AllocatesNothing(string name)
     {
         var (model, rows, _) = Load(name);
         var output = new float[1];
@@ -131,8 +131,8 @@ public sealed class OnnxModelTests
             model.Predict(rows[i % rows.Length], output);
         }
 
-        var perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / 1_000.0;
-        Assert.True(perCall <= 256, $"{perCall} bytes per call"); // what ONNX Runtime's managed Run wrapper allocates; the buffers are bound once
+        // The buffers are bound once (OrtIoBinding): a warm call, float, bool and string inputs alike, allocates nothing managed.
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     private static (OnnxModel Model, float[][] Rows, float[][] Expected) Load(string name)
