@@ -6,12 +6,17 @@ cd "$(dirname "$0")"
 
 [ -d node_modules/azurite ] || npm ci --no-audit --no-fund >/dev/null
 
-# The round-trip test trains a model on an exported training set with real XGBoost: Debian's python3-xgboost.
-if ! /usr/bin/python3 -c "import xgboost" 2>/dev/null; then
-  echo "test.sh: installing python3-xgboost (Debian) for the round-trip test"
+# Debian packages the tests need: python3-xgboost (the round-trip test trains a model on an exported
+# training set with real XGBoost) and libgomp1 (OpenMP: LightGBM's native library, which ML.NET's
+# LightGBM trainer and models load).
+wanted=()
+/usr/bin/python3 -c "import xgboost" 2>/dev/null || wanted+=(python3-xgboost)
+ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || wanted+=(libgomp1)
+if [ ${#wanted[@]} -gt 0 ]; then
+  echo "test.sh: installing ${wanted[*]} (Debian)"
   apt=(apt-get); [ "$(id -u)" -eq 0 ] || apt=(sudo apt-get)
-  { "${apt[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends python3-xgboost >/dev/null; } ||
-    echo "test.sh: could not install python3-xgboost; the round-trip test will fail (apt-get install python3-xgboost)"
+  { "${apt[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null; } ||
+    echo "test.sh: could not install ${wanted[*]}; the tests that need them will fail (apt-get install ${wanted[*]})"
 fi
 
 results=.build/test-results

@@ -98,6 +98,7 @@ public sealed class LocalSystemTests(AzuriteFixture azurite)
 
         // What was registered is what darkship train writes from the demo's training set with that seed.
         var version = (await registry.ReadAsync(CancellationToken.None)).Of("fraud").Single(v => v.Version == DemoCommand.MLNetVersion);
+        Assert.Equal("fraud/3/model.zip", version.ArtifactPath);
         var zip = await artifacts.DownloadAsync(version.ArtifactPath, version.ArtifactSha256, CancellationToken.None);
         var manifest = await artifacts.DownloadAsync(version.ManifestPath, version.ManifestSha256, CancellationToken.None);
         var retrained = new DirectoryInfo(Path.Combine(Path.GetTempPath(), "darkship-demo-train-" + Guid.NewGuid().ToString("N")[..8]));

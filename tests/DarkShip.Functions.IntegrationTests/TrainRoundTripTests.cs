@@ -25,7 +25,7 @@ namespace DarkShip.Functions.IntegrationTests;
 [Collection(AzuriteCollection.Name)]
 public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
 {
-    private const int Requests = 600;
+    private const int Requests = 1000;
     private static readonly string[] Categories = ["grocery", "electronics", "travel", "gaming"];
     private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("darkship-train");
 
@@ -90,7 +90,9 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
         var printed = output.ToString();
         Assert.Contains($"trained fasttree on {Requests - (int)Math.Round(Requests * 0.2)} labelled rows; {(int)Math.Round(Requests * 0.2)} held out", printed, StringComparison.Ordinal);
         var auc = double.Parse(System.Text.RegularExpressions.Regex.Match(printed, @"validation: auc (\d\.\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.True(auc > 0.75, $"the rule is learnable: auc {auc}\n{printed}");
+        // The rule's best possible AUC is about 0.85 (a risky row is fraud 80 % of the time, another 10 %);
+        // chance is 0.5, and 200 held-out rows put one standard error near 0.03.
+        Assert.True(auc > 0.7, $"the rule is learnt: auc {auc}\n{printed}");
         Assert.Contains($"darkship models register --name {model} --artifact {Path.Combine(challenger.FullName, "model.zip")}", printed, StringComparison.Ordinal);
         var zip = new FileInfo(Path.Combine(challenger.FullName, "model.zip"));
         var manifest = new FileInfo(Path.Combine(challenger.FullName, "manifest.json"));

@@ -74,7 +74,7 @@ public sealed class ModelRegistration(IModelRegistry registry, IModelArtifactSto
             return new RegistrationOutcome.Invalid(problems);
         }
 
-        var modelPath = ModelArtifactPaths.Model(request.Name, version);
+        var modelPath = ModelArtifactPaths.Model(request.Name, version, check.Format ?? ModelFormat.XGBoost);
         var manifestPath = ModelArtifactPaths.Manifest(request.Name, version);
         var modelSha = await artifacts.UploadAsync(modelPath, request.Model, cancellationToken).ConfigureAwait(false);
         var manifestSha = await artifacts.UploadAsync(manifestPath, request.Manifest, cancellationToken).ConfigureAwait(false);

@@ -25,7 +25,7 @@ public sealed partial class DependencyDirectionTests
         { "DarkShip.Serving", ["DarkShip.Scoring", "DarkShip.Scoring.MLNet", "DarkShip.Scoring.Onnx"] },
         { "DarkShip.Storage", ["DarkShip.Serving", "DarkShip.Scoring"] },
         { "DarkShip.EventHubs", ["DarkShip.Serving", "DarkShip.Scoring"] },
-        { "DarkShip.Functions", ["DarkShip.Serving", "DarkShip.Scoring", "DarkShip.Storage", "DarkShip.EventHubs"] },
+        { "DarkShip.Functions", ["DarkShip.Serving", "DarkShip.Scoring", "DarkShip.Scoring.MLNet", "DarkShip.Scoring.Onnx", "DarkShip.Storage", "DarkShip.EventHubs"] },
     };
 
     [Theory]
