@@ -10,7 +10,9 @@ cd "$(dirname "$0")"
 out="${1:-artifacts/package}"
 rm -rf "$out"
 mkdir -p "$out"
-dotnet publish src/DarkShip.Functions -c Release -r linux-x64 --self-contained \
+# Built in a tree of its own (--artifacts-path): the publish's build (no PDBs, other properties) never
+# overwrites the development build's bin/ folders, which a test run may be building from at the same time.
+dotnet publish src/DarkShip.Functions -c Release -r linux-x64 --self-contained --artifacts-path .build/publish \
   -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -p:PublishTrimmed=true -p:DebugType=none -o "$out" --nologo -v q -clp:ErrorsOnly
 cp host.json "$out/"
 "$out/DarkShip.Functions" functions generate --output "$out"

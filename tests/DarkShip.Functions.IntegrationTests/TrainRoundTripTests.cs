@@ -48,6 +48,7 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
             ["JoinOutcomesSchedule"] = "*/2 * * * * *",
             ["Serving__FeatureBudgetMilliseconds"] = "10000",
             ["Serving__ModelRefreshSeconds"] = "1",
+            ["DriftMonitorSchedule"] = "*/2 * * * * *",
         });
         await using var run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0), settings, CancellationToken.None);
         using var client = new HttpClient { BaseAddress = new Uri(run.Url) };
@@ -126,10 +127,13 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
 
         var mlnet = mlnetModel;
         var next = Requests;
+        var shadowed = new List<(string Id, (int Consumer, int Store, int Amount, int Hour) Request)>();
         List<Azure.Data.Tables.TableEntity> shadowRows;
         while (true)
         {
-            await PredictAsync(client, model, [.. Enumerable.Range(next, 50).Select(Request)], deadline.Token);
+            var batch = Enumerable.Range(next, 50).Select(Request).ToArray();
+            var answers = await PredictAsync(client, model, batch, deadline.Token);
+            shadowed.AddRange(answers.Select((a, i) => (a.GetProperty("predictionId").GetString()!, batch[i])));
             next += 50;
             shadowRows = await account.Table(TablePredictionLog.TableName).QueryAsync<Azure.Data.Tables.TableEntity>(
                 Azure.Data.Tables.TableClient.CreateQueryFilter($"Arm eq {"shadow"} and Model eq {model}"), cancellationToken: deadline.Token).Take(20).ToListAsync(deadline.Token);
@@ -145,6 +149,36 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
         output.GetStringBuilder().Clear();
         Assert.Equal(0, await models.StatusAsync(model, deadline.Token));
         Assert.Matches(@"(?m)^2\s+mlnet\s+Shadow\s+100 %", output.ToString()); // two formats side by side in the status
+
+        // Drift and metrics for the ML.NET shadow: DriftMonitor measures it against its training baseline
+        // (the one darkship train wrote), and outcomes on the shadowed requests grade it beside the champion.
+        var shadowOutcomes = shadowed.Select(s => new { predictionId = s.Id, label = s.Request.Amount > 600 ? 1 : 0 }).ToList();
+        using (var posted = await client.PostAsJsonAsync("/api/outcomes", new { outcomes = shadowOutcomes }, deadline.Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        }
+
+        var monitoring = new MonitoringCli(registry, artifacts, account.Drift(), account.Outcomes(), TimeProvider.System, output, error);
+        while ((await account.Drift().LatestAsync(model, "2", deadline.Token)).Count == 0)
+        {
+            await Task.Delay(200, deadline.Token);
+        }
+
+        output.GetStringBuilder().Clear();
+        Assert.Equal(0, await monitoring.DriftAsync(model, "2", deadline.Token));
+        Assert.Contains($"{model} version 2 (Shadow)", output.ToString(), StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^amount\s+\w+\s+\d", output.ToString()); // a PSI against the trained baseline, not "no baseline"
+        while (true)
+        {
+            output.GetStringBuilder().Clear();
+            Assert.Equal(0, await monitoring.MetricsAsync(model, 1, 1, deadline.Token));
+            if (System.Text.RegularExpressions.Regex.IsMatch(output.ToString(), @"(?m)^2\s+Shadow\s+all\s+[1-9]\d*\s+\d"))
+            {
+                break; // the ML.NET shadow graded on its logged scores, with the champion's on the same requests
+            }
+
+            await Task.Delay(300, deadline.Token); // JoinOutcomes catches outcomes that raced the model log
+        }
 
         // 4. an experiment, then promotion: the ML.NET model answers its arm, then everyone, with ML.NET's own score for the row DarkShip assembled.
         Assert.Equal(0, await models.MoveAsync(new LadderCommand.Experiment(model, "2", 50), actor, deadline.Token));
