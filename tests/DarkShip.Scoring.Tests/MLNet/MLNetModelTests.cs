@@ -199,7 +199,9 @@ public sealed class MLNetModelTests
             });
         }
 
-        Assert.True(ours <= library, $"{name}: DarkShip allocated {ours} bytes for 2,000 calls, ML.NET's PredictionEngine {library}");
+        // Per call: less than one byte more over 2,000 calls. (A CI run once saw 24 bytes more in all — one
+        // object the runtime made once, not a per-call cost; anything per call would be 2,000 × its size.)
+        Assert.True(ours - library < 2_000, $"{name}: DarkShip allocated {ours} bytes for 2,000 calls, ML.NET's PredictionEngine {library}");
         if (fixture.Signature.Task != ModelTask.Multiclass)
         {
             Assert.Equal(0, ours);
