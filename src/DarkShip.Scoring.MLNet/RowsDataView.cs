@@ -66,22 +66,8 @@ internal sealed class RowsDataView : IDataView
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [new Cursor(this)];
 
-    private sealed class Cursor(RowsDataView view) : DataViewRowCursor
+    private sealed class Cursor(RowsDataView view) : InMemoryCursor(view.Schema, view.rows.Count)
     {
-        private long position = -1;
-
-        public override long Batch => 0;
-
-        public override long Position => position;
-
-        public override DataViewSchema Schema => view.Schema;
-
-        public override bool MoveNext() => ++position < view.rows.Count;
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)position, 0);
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => true;
-
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
             var index = column.Index;
@@ -90,23 +76,23 @@ internal sealed class RowsDataView : IDataView
             {
                 getter = view.signature.Task switch
                 {
-                    ModelTask.Probability => (ValueGetter<bool>)((ref bool value) => value = view.labels[(int)position] != 0),
-                    ModelTask.Multiclass => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = view.classLabels![(int)view.labels[(int)position]]),
-                    _ => (ValueGetter<float>)((ref float value) => value = view.labels[(int)position]),
+                    ModelTask.Probability => (ValueGetter<bool>)((ref bool value) => value = view.labels[(int)Position] != 0),
+                    ModelTask.Multiclass => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = view.classLabels![(int)view.labels[(int)Position]]),
+                    _ => (ValueGetter<float>)((ref float value) => value = view.labels[(int)Position]),
                 };
             }
             else
             {
                 getter = view.signature.Inputs[index].Kind switch
                 {
-                    InputKind.Boolean => (ValueGetter<bool>)((ref bool value) => value = view.rows[(int)position][index] == 1f),
+                    InputKind.Boolean => (ValueGetter<bool>)((ref bool value) => value = view.rows[(int)Position][index] == 1f),
                     InputKind.Category => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) =>
                     {
-                        var code = view.rows[(int)position][index];
+                        var code = view.rows[(int)Position][index];
                         var known = view.categoryLabels[index]!;
                         value = code >= 0 && code < known.Length && code == MathF.Floor(code) ? known[(int)code] : ReadOnlyMemory<char>.Empty;
                     }),
-                    _ => (ValueGetter<float>)((ref float value) => value = view.rows[(int)position][index]),
+                    _ => (ValueGetter<float>)((ref float value) => value = view.rows[(int)Position][index]),
                 };
             }
 
@@ -137,23 +123,27 @@ internal sealed class LabelsDataView(ReadOnlyMemory<char>[] labels) : IDataView
         return builder.ToSchema();
     }
 
-    private sealed class Cursor(LabelsDataView view) : DataViewRowCursor
+    private sealed class Cursor(LabelsDataView view) : InMemoryCursor(view.Schema, view.labels.Length)
     {
-        private long position = -1;
-
-        public override long Batch => 0;
-
-        public override long Position => position;
-
-        public override DataViewSchema Schema => view.Schema;
-
-        public override bool MoveNext() => ++position < view.labels.Length;
-
-        public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)position, 0);
-
-        public override bool IsColumnActive(DataViewSchema.Column column) => true;
-
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
-            (ValueGetter<TValue>)(Delegate)(ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = view.labels[(int)position]);
+            (ValueGetter<TValue>)(Delegate)(ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = view.labels[(int)Position]);
     }
+}
+
+/// <summary>A forward cursor over rows held in memory, every column active; subclasses give the getters.</summary>
+internal abstract class InMemoryCursor(DataViewSchema schema, int count) : DataViewRowCursor
+{
+    private long position = -1;
+
+    public override long Batch => 0;
+
+    public override long Position => position;
+
+    public override DataViewSchema Schema => schema;
+
+    public override bool MoveNext() => ++position < count;
+
+    public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)position, 0);
+
+    public override bool IsColumnActive(DataViewSchema.Column column) => true;
 }

@@ -54,6 +54,14 @@ internal static class DemoSystem
         return header.Zip(last).ToDictionary(p => p.First, p => p.Second);
     }
 
+    /// <summary>The rows of a CSV with a header and no quoted commas (an export, a replay's output), by column name.</summary>
+    public static List<Dictionary<string, string>> Csv(FileInfo file)
+    {
+        var lines = File.ReadAllLines(file.FullName);
+        var header = lines[0].Split(',');
+        return [.. lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))];
+    }
+
     /// <summary>A copy of a demo manifest under another model name.</summary>
     public static FileInfo Manifest(string model, string folder)
     {

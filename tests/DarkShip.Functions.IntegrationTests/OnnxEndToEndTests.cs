@@ -79,15 +79,12 @@ public sealed class OnnxEndToEndTests(AzuriteFixture azurite) : IDisposable
         var replay = new ReplayCli(account.PredictionLog(), account.Outcomes(), account.FeatureStore(), new RegisteredManifests(registry, artifacts), TimeProvider.System, output, error);
         Assert.True(0 == await replay.RunAsync(model, new FileInfo(Path.Combine(Fixture, "model.onnx")), onnxManifest, from, DateTimeOffset.UtcNow.AddMinutes(1), replayed, deadline.Token), error.ToString());
         var byId = ids.Select((id, r) => (id, r)).ToDictionary(p => p.id, p => p.r);
-        var lines = File.ReadAllLines(replayed.FullName);
-        var header = lines[0].Split(',');
-        var candidate = Array.IndexOf(header, "candidate_score");
-        Assert.Equal(rows.Length, lines.Length - 1);
-        foreach (var line in lines.Skip(1))
+        var replayRows = DemoSystem.Csv(replayed);
+        Assert.Equal(rows.Length, replayRows.Count);
+        foreach (var row in replayRows)
         {
-            var cells = line.Split(',');
-            var r = byId[cells[Array.IndexOf(header, "prediction_id")]];
-            Assert.True(Math.Abs(expected[r] - double.Parse(cells[candidate], CultureInfo.InvariantCulture)) <= 2e-6 + (2e-6 * expected[r]), $"row {r}: replayed {cells[candidate]}");
+            var r = byId[row["prediction_id"]];
+            Assert.True(Math.Abs(expected[r] - double.Parse(row["candidate_score"], CultureInfo.InvariantCulture)) <= 2e-6 + (2e-6 * expected[r]), $"row {r}: replayed {row["candidate_score"]}");
         }
 
         // Promoted (forced from the shadow): ONNX Runtime answers.

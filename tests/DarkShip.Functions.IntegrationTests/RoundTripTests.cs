@@ -118,7 +118,7 @@ public sealed class RoundTripTests(AzuriteFixture azurite) : IDisposable
         var pointInTime = new PointInTimeFeatures(store, served, new FeaturePlan(Serving.Manifests.ManifestReader.Parse(File.ReadAllBytes(manifest.FullName))));
         Assert.Equal(0, await ExportCli.RunAsync(new TrainingSetExporter(account.PredictionLog(), account.Outcomes()), new ExportRange(model, from, to, "1", KeepUnlabelled: true), "csv", train, false, error, CancellationToken.None, pointInTime));
 
-        var exported = Csv(train);
+        var exported = DemoSystem.Csv(train);
         Assert.Equal(Requests, exported.Count);
         foreach (var row in exported)
         {
@@ -164,8 +164,8 @@ public sealed class RoundTripTests(AzuriteFixture azurite) : IDisposable
         var replay = new ReplayCli(account.PredictionLog(), account.Outcomes(), store, served, TimeProvider.System, output, error);
         Assert.Equal(0, await replay.RunAsync(model, candidate, manifest, from, to, replayed, CancellationToken.None));
 
-        var xgboost = Csv(expectedScores).ToDictionary(r => r["prediction_id"], r => double.Parse(r["score"], CultureInfo.InvariantCulture));
-        var rowsReplayed = Csv(replayed);
+        var xgboost = DemoSystem.Csv(expectedScores).ToDictionary(r => r["prediction_id"], r => double.Parse(r["score"], CultureInfo.InvariantCulture));
+        var rowsReplayed = DemoSystem.Csv(replayed);
         Assert.Equal(exported.Select(r => r["prediction_id"]), rowsReplayed.Select(r => r["prediction_id"]));
         foreach (var row in rowsReplayed)
         {
@@ -203,13 +203,6 @@ public sealed class RoundTripTests(AzuriteFixture azurite) : IDisposable
         var file = new FileInfo(Path.Combine(folder.FullName, "candidate-manifest.json"));
         File.WriteAllText(file.FullName, manifest.ToJsonString());
         return file;
-    }
-
-    private static List<Dictionary<string, string>> Csv(FileInfo file)
-    {
-        var lines = File.ReadAllLines(file.FullName);
-        var header = lines[0].Split(',');
-        return [.. lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))];
     }
 
     private static void Python(string script, params string[] arguments)

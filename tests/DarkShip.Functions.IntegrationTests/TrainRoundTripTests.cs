@@ -107,8 +107,8 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
         var replayed = new FileInfo(Path.Combine(folder.FullName, "replay.csv"));
         var replay = new ReplayCli(account.PredictionLog(), account.Outcomes(), account.FeatureStore(), new RegisteredManifests(registry, artifacts), TimeProvider.System, output, error);
         Assert.True(0 == await replay.RunAsync(model, zip, manifest, range.From, range.To, replayed, deadline.Token), error.ToString());
-        var exportedRows = Csv(train).ToDictionary(r => r["prediction_id"]);
-        var replayRows = Csv(replayed);
+        var exportedRows = DemoSystem.Csv(train).ToDictionary(r => r["prediction_id"]);
+        var replayRows = DemoSystem.Csv(replayed);
         Assert.Equal(Requests, replayRows.Count);
         var names = trainedManifest.Features.Select(f => f.Name).ToArray();
         foreach (var row in replayRows)
@@ -214,13 +214,6 @@ public sealed class TrainRoundTripTests(AzuriteFixture azurite) : IDisposable
                 return next;
             }
         }
-    }
-
-    private static List<Dictionary<string, string>> Csv(FileInfo file)
-    {
-        var lines = File.ReadAllLines(file.FullName);
-        var header = lines[0].Split(',');
-        return [.. lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))];
     }
 
     private static (int Consumer, int Store, int Amount, int Hour) Request(int i) => ((i * 7 % 2000) + 1, (i % 200) + 1, 5 + (i * 37 % 990), i % 24);
