@@ -167,8 +167,8 @@ public sealed class ModelLoader(IFeatureStore features)
     }
 
     /// <summary>
-    /// Downloads a registered version's files (each checked against its SHA-256), checks them as
-    /// <see cref="CheckAsync"/> does, and warms the model with one throw-away row so the first real
+    /// Downloads a registered version's files (each checked against its SHA-256) and checks them as
+    /// <see cref="CheckAsync"/> does; its trial score of the default row warms the model, so the first real
     /// request does not pay for it.
     /// </summary>
     /// <exception cref="ModelArtifactException">A file is missing or does not match its SHA-256.</exception>
@@ -246,7 +246,10 @@ public sealed record ModelCheck(ModelManifest? Manifest, IModel? Model, IReadOnl
     /// <summary>Whether the pair can serve.</summary>
     public bool IsValid => Problems.Count == 0 && Manifest is not null && Model is not null;
 
-    /// <summary>The pair as a version ready to score, after one throw-away row.</summary>
+    /// <summary>
+    /// The pair as a version ready to score. A valid check has already scored the manifest's default row
+    /// (<see cref="ModelLoader.CheckAsync"/>'s trial score), which also warmed the model for the first request.
+    /// </summary>
     /// <exception cref="ManifestException">The pair cannot serve.</exception>
     public LoadedModel ToLoaded(ModelVersion version)
     {
@@ -255,7 +258,6 @@ public sealed record ModelCheck(ModelManifest? Manifest, IModel? Model, IReadOnl
             throw new ManifestException(Problems);
         }
 
-        Model!.Predict(new float[Model.FeatureCount], new float[Model.GetOutputCount(OutputKind.Transformed)]);
-        return new LoadedModel(version, Manifest!, Model, new FeaturePlan(Manifest!));
+        return new LoadedModel(version, Manifest!, Model!, new FeaturePlan(Manifest!));
     }
 }
