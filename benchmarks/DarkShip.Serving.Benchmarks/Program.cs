@@ -16,6 +16,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   seed-log [--rows 100000]                 a model log to export (benchmarks/export.sh)
 //   outcomes [--models 10] [--outcomes 1000] one POST of outcomes joined to the model log (benchmarks/outcomes.sh)
 //   soak [--rate 100] [--minutes 10]         the whole local system at a fixed rate, a line a minute (benchmarks/soak.sh)
+//   shadow [--events 20000]                  ShadowScore's own cost with in-memory stores, one and two shadows (benchmarks/shadow.sh)
 var mode = args.FirstOrDefault() ?? "inprocess";
 var rate = Option("--rate", mode == "http" ? 300 : 1000);
 var seconds = Option("--seconds", mode == "http" ? 20 : 10);
@@ -72,6 +73,13 @@ if (mode == "seed-log")
 }
 
 var (store, registry) = await DemoStoresAsync(demo);
+if (mode == "shadow")
+{
+    // shadow [--events 20000]: ShadowScore's own cost per instance with in-memory stores.
+    await ShadowBenchmark.RunAsync(store, registry, Option("--events", 20_000));
+    return;
+}
+
 if (mode == "drift")
 {
     // drift [--predictions 1000000]: DriftMonitor's cost at 1 %, 10 % and 100 % of that many logged predictions.

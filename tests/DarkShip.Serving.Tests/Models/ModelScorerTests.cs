@@ -81,13 +81,6 @@ public sealed class ModelScorerTests
         Assert.Empty(harness.Mirror.Events);
     }
 
-    private sealed class FixedLineups(ModelLineup lineup) : IModelLineups
-    {
-        public ModelLineup? Find(string name) => name == lineup.Name ? lineup : null;
-
-        public Task<bool> WaitUntilLoadedAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) => Task.FromResult(true);
-    }
-
     private sealed class Faulty(IModel inner, Action<Span<float>> fault) : IModel
     {
         public int FeatureCount => inner.FeatureCount;

@@ -275,13 +275,6 @@ public class ShadowScorerTests
         }
     }
 
-    private sealed class FixedLineups(ModelLineup lineup) : IModelLineups
-    {
-        public ModelLineup? Find(string name) => name == lineup.Name ? lineup : null;
-
-        public Task<bool> WaitUntilLoadedAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) => Task.FromResult(true);
-    }
-
     /// <summary>A model whose Predict blocks until released.</summary>
     private sealed class HangingModel(IModel inner, ManualResetEventSlim release) : IModel
     {
