@@ -110,7 +110,7 @@ public static class MLNetModelReader
         var task = signature?.Task ?? own;
         if (task != own)
         {
-            problems.Add($"output: the manifest says {Describe(task)}; the ML.NET model is {Describe(own)}");
+            problems.Add($"output: the manifest says {task.Describe()}; the ML.NET model is {own.Describe()}");
         }
 
         IReadOnlyList<string>? classes = null;
@@ -259,13 +259,6 @@ public static class MLNetModelReader
         schema.GetColumnOrNull(name) is { IsHidden: false } column ? column : null;
 
     private static int Width(DataViewSchema.Column column) => column.Type is VectorDataViewType vector ? vector.Size : 1;
-
-    private static string Describe(ModelTask task) => task switch
-    {
-        ModelTask.Probability => "a binary classifier (probability)",
-        ModelTask.Regression => "a regression",
-        _ => "a multiclass classifier",
-    };
 
     private static string Describe(InputKind kind) => kind switch
     {

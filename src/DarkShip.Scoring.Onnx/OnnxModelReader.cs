@@ -51,7 +51,7 @@ public static class OnnxModelReader
             var expected = task == ModelTask.Multiclass ? signature?.Classes?.Count : null;
             if (task == ModelTask.Multiclass ? width < 2 || (expected is { } c && c != width) : width is not (1 or 2))
             {
-                throw new ModelFormatException($"output '{output}': it gives {width} values per row; {Describe(task)} {(task == ModelTask.Multiclass ? $"gives one per class ({expected?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "at least 2"})" : "gives 1 (or 2 class probabilities)")}");
+                throw new ModelFormatException($"output '{output}': it gives {width} values per row; {task.Describe()} {(task == ModelTask.Multiclass ? $"gives one per class ({expected?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "at least 2"})" : "gives 1 (or 2 class probabilities)")}");
             }
 
             return bound;
@@ -185,7 +185,7 @@ public static class OnnxModelReader
         var task = signature?.Task ?? own;
         if (task != own && !(width <= 0 && task == ModelTask.Multiclass))
         {
-            problems.Add($"output: the manifest says {Describe(task)}; the ONNX model's output '{chosen}' is {Describe(own)}");
+            problems.Add($"output: the manifest says {task.Describe()}; the ONNX model's output '{chosen}' is {own.Describe()}");
         }
 
         return (task, chosen, task == ModelTask.Multiclass ? signature?.Classes : null);
@@ -193,11 +193,4 @@ public static class OnnxModelReader
 
     private static string Describe(NodeMetadata node) =>
         node.IsTensor ? $"a {node.ElementDataType} tensor of shape [{string.Join(", ", node.Dimensions)}]" : $"a {node.OnnxValueType}";
-
-    private static string Describe(ModelTask task) => task switch
-    {
-        ModelTask.Probability => "a binary classifier (probability)",
-        ModelTask.Regression => "a regression",
-        _ => "a multiclass classifier",
-    };
 }

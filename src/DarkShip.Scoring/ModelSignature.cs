@@ -41,3 +41,15 @@ public sealed record ModelInput(string Name, InputKind Kind, IReadOnlyList<strin
 /// <param name="Task">What the output means.</param>
 /// <param name="Classes">A multiclass model's class labels, in output order, when known.</param>
 public sealed record ModelSignature(IReadOnlyList<ModelInput> Inputs, ModelTask Task, IReadOnlyList<string>? Classes = null);
+
+/// <summary>How problems name a <see cref="ModelTask"/>.</summary>
+public static class ModelTaskText
+{
+    /// <summary><c>a binary classifier (probability)</c>, <c>a regression</c>, <c>a multiclass classifier</c>.</summary>
+    public static string Describe(this ModelTask task) => task switch
+    {
+        ModelTask.Probability => "a binary classifier (probability)",
+        ModelTask.Regression => "a regression",
+        _ => "a multiclass classifier",
+    };
+}
