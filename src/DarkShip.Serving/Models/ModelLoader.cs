@@ -25,15 +25,14 @@ public sealed class ModelLoader(IFeatureStore features)
     /// <exception cref="ModelFormatException">It is not a model DarkShip can score, or not one the manifest describes; <see cref="ModelFormatException.Problems"/> lists every reason.</exception>
     public static IModel Compile(ReadOnlySpan<byte> model, ModelManifest? manifest = null)
     {
-        var detected = DetectFormat(model);
-        var declared = manifest?.Format is { } named ? FormatOf(named) : (ModelFormat?)null;
-        if (declared is { } d && detected is { } f && d != f)
+        var format = FormatFor(model, manifest);
+        if (format is { } declared && DetectFormat(model) is { } found && declared != found)
         {
-            throw new ModelFormatException($"the manifest says {Name(d)}, and the file is {Describe(f)}");
+            throw new ModelFormatException($"the manifest says {Name(declared)}, and the file is {Describe(found)}");
         }
 
         var signature = manifest is null ? null : Signature(manifest);
-        return (declared ?? detected) switch
+        return format switch
         {
             ModelFormat.XGBoost => XGBoostModelReader.Parse(model),
             ModelFormat.MLNet => CompileMLNet(model, signature),
@@ -41,6 +40,10 @@ public sealed class ModelLoader(IFeatureStore features)
             _ => throw new ModelFormatException("the file is none of the formats DarkShip scores: an XGBoost JSON model, an ML.NET .zip or an ONNX model"),
         };
     }
+
+    /// <summary>The format <paramref name="manifest"/> names, else the one <paramref name="model"/>'s first bytes show; <see langword="null"/> when neither says.</summary>
+    public static ModelFormat? FormatFor(ReadOnlySpan<byte> model, ModelManifest? manifest) =>
+        manifest?.Format is { } named ? FormatOf(named) : DetectFormat(model);
 
     /// <summary>The format a model file is in, from its first bytes; <see langword="null"/> when it is none DarkShip knows.</summary>
     /// <remarks>XGBoost JSON opens with <c>{</c> (after an optional BOM and white space); an ML.NET model is a zip
@@ -132,7 +135,7 @@ public sealed class ModelLoader(IFeatureStore features)
             problems.AddRange(e.Problems.Select(problem => $"{modelLabel}: not a model DarkShip can score{(parsed is null ? "" : " with this manifest")}: {problem}"));
         }
 
-        var format = parsed?.Format is { } named ? FormatOf(named) : DetectFormat(model.Span);
+        var format = FormatFor(model.Span, parsed);
         if (parsed is null)
         {
             return new ModelCheck(null, compiled, problems, format);
