@@ -94,15 +94,31 @@ public sealed class OutcomesEndToEndTests(AzuriteFixture azurite)
         Assert.Equal("logloss", promotion.Evidence["experiment.metric"]);
         Assert.True(long.Parse(promotion.Evidence["experiment.challengerOutcomes"], System.Globalization.CultureInfo.InvariantCulture) >= 100);
 
-        // Outcomes that raced the model log were kept as unmatched and joined by the JoinOutcomes timer.
+        // Outcomes that raced the model log were kept as unmatched and joined by JoinOutcomes. Its runs
+        // are started here, as the host's admin endpoint does: the schedule's runs share Azurite with the
+        // rest of the suite's outcomes, so when one of them ends is not this test's to know. The log queue
+        // sends within moments of the last answer, so the second run at the latest finds every row.
         var store = account.Outcomes();
-        foreach (var id in unmatchedAtPost)
+        var notJoined = unmatchedAtPost;
+        for (var runs = 0; notJoined.Count > 0; runs++)
         {
-            for (var i = 0; (await store.FindAsync(id, deadline.Token))!.Status != Serving.Outcomes.OutcomeStatus.Joined; i++)
+            Assert.True(runs < 3, $"{notJoined.Count} outcomes were never joined, e.g. {notJoined[0]}");
+            using (var join = await client.PostAsync("/admin/functions/JoinOutcomes", null, deadline.Token))
             {
-                Assert.True(i < 50, $"{id} was never joined");
-                await Task.Delay(200, deadline.Token);
+                Assert.Equal(HttpStatusCode.Accepted, join.StatusCode);
             }
+
+            var still = new List<string>();
+            foreach (var id in notJoined)
+            {
+                if ((await store.FindAsync(id, deadline.Token))!.Status != Serving.Outcomes.OutcomeStatus.Joined)
+                {
+                    still.Add(id);
+                }
+            }
+
+            notJoined = still;
+            await Task.Delay(500, deadline.Token);
         }
 
         // Every posted outcome is kept and, once the log was written, joined.

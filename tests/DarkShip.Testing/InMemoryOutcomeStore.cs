@@ -12,6 +12,9 @@ public sealed class InMemoryOutcomeStore : IOutcomeStore, IPredictionLogReader, 
     private readonly Dictionary<(string, string, string), LabelledPrediction> labels = [];
     private readonly Dictionary<(string, string, string), LoggedPrediction> log = [];
 
+    /// <summary>How many times labelled predictions were written (one per <see cref="SaveLabelsAsync"/> call).</summary>
+    public int LabelWrites { get; private set; }
+
     /// <inheritdoc />
     public Task<BatchDelivery> WriteAsync(IReadOnlyList<PredictionLogEntry> batch, CancellationToken cancellationToken)
     {
@@ -60,6 +63,7 @@ public sealed class InMemoryOutcomeStore : IOutcomeStore, IPredictionLogReader, 
     {
         lock (gate)
         {
+            LabelWrites++;
             foreach (var l in labelled)
             {
                 labels[(l.Prediction.Model, l.Prediction.Version, l.Prediction.PredictionId)] = l;

@@ -46,28 +46,34 @@ public sealed partial class OutcomeService(
 
     /// <summary>
     /// JoinOutcomes: joins again every outcome whose prediction was made since <paramref name="since"/>
-    /// (unmatched ones may match now; joined ones may gain a shadow's row). Idempotent.
+    /// (unmatched ones may match now; joined ones may gain a shadow's row), <see cref="Parallelism"/> at a
+    /// time. Labels are written only where the set of logged versions changed, so a run over outcomes that
+    /// are already joined reads and writes nothing else. Idempotent.
     /// </summary>
     public async Task<(int Examined, int Joined, int StillUnmatched)> RejoinAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         int examined = 0, joined = 0, unmatched = 0;
-        await foreach (var record in store.ReadByPredictionTimeAsync(since, time.GetUtcNow().AddMinutes(1), cancellationToken).ConfigureAwait(false))
-        {
-            examined++;
-            var versions = await JoinAsync(record.Outcome, cancellationToken).ConfigureAwait(false);
-            if (versions.Count == 0)
+        await Parallel.ForEachAsync(
+            store.ReadByPredictionTimeAsync(since, time.GetUtcNow().AddMinutes(1), cancellationToken),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (record, ct) =>
             {
-                unmatched++;
-                continue;
-            }
+                Interlocked.Increment(ref examined);
+                var labelled = await LabelAsync(record.Outcome, ct).ConfigureAwait(false);
+                var versions = VersionsOf(labelled);
+                if (versions.Count == 0)
+                {
+                    Interlocked.Increment(ref unmatched);
+                    return;
+                }
 
-            if (record.Status != OutcomeStatus.Joined || !versions.SequenceEqual(record.Versions, StringComparer.Ordinal))
-            {
-                await store.SaveAsync(record with { Status = OutcomeStatus.Joined, Versions = versions }, cancellationToken).ConfigureAwait(false);
-                joined++;
-            }
-        }
-
+                if (record.Status != OutcomeStatus.Joined || !versions.SequenceEqual(record.Versions, StringComparer.Ordinal))
+                {
+                    await store.SaveLabelsAsync(labelled, ct).ConfigureAwait(false);
+                    await store.SaveAsync(record with { Status = OutcomeStatus.Joined, Versions = versions }, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref joined);
+                }
+            }).ConfigureAwait(false);
         return (examined, joined, unmatched);
     }
 
@@ -80,7 +86,13 @@ public sealed partial class OutcomeService(
             return new OutcomeResult(outcome.PredictionId, OutcomeStatus.Duplicate, previous.Versions);
         }
 
-        var versions = await JoinAsync(outcome, cancellationToken).ConfigureAwait(false);
+        var labelled = await LabelAsync(outcome, cancellationToken).ConfigureAwait(false);
+        if (labelled.Count > 0)
+        {
+            await store.SaveLabelsAsync(labelled, cancellationToken).ConfigureAwait(false);
+        }
+
+        var versions = VersionsOf(labelled);
         var status = versions.Count > 0 ? OutcomeStatus.Joined : OutcomeStatus.Unmatched;
         await store.SaveAsync(new OutcomeRecord(outcome, previous?.ReceivedAt ?? receivedAt, status, versions), cancellationToken).ConfigureAwait(false);
         if (status == OutcomeStatus.Unmatched)
@@ -92,8 +104,8 @@ public sealed partial class OutcomeService(
         return new OutcomeResult(outcome.PredictionId, previous is null || same ? OutcomeStatus.Joined : OutcomeStatus.Updated, versions);
     }
 
-    /// <summary>Writes the labelled predictions for every logged version of the request; returns them as <c>model/version</c>.</summary>
-    private async Task<IReadOnlyList<string>> JoinAsync(Outcome outcome, CancellationToken cancellationToken)
+    /// <summary>The labelled predictions for every logged version of the request (none for an unknown id); nothing is written.</summary>
+    private async Task<IReadOnlyList<LabelledPrediction>> LabelAsync(Outcome outcome, CancellationToken cancellationToken)
     {
         if (PredictionId.TimestampOf(outcome.PredictionId) is null)
         {
@@ -102,18 +114,15 @@ public sealed partial class OutcomeService(
 
         var rows = await log.FindLoggedAsync(outcome.PredictionId, cancellationToken).ConfigureAwait(false);
         var champion = rows.FirstOrDefault(r => r.Arm == PredictionService.ChampionArm);
-        var labelled = rows.Select(r => new LabelledPrediction(
+        return [.. rows.Select(r => new LabelledPrediction(
             r, outcome.Label, outcome.ObservedAt,
             champion is not null && champion.Version != r.Version ? champion.Version : null,
-            champion is not null && champion.Version != r.Version ? champion.Scores : null)).ToList();
-
-        if (labelled.Count > 0)
-        {
-            await store.SaveLabelsAsync(labelled, cancellationToken).ConfigureAwait(false);
-        }
-
-        return [.. labelled.Select(l => l.Prediction.Model + "/" + l.Prediction.Version).Order(StringComparer.Ordinal)];
+            champion is not null && champion.Version != r.Version ? champion.Scores : null))];
     }
+
+    /// <summary>The joined versions as <c>model/version</c>, in order.</summary>
+    private static IReadOnlyList<string> VersionsOf(IReadOnlyList<LabelledPrediction> labelled) =>
+        [.. labelled.Select(l => l.Prediction.Model + "/" + l.Prediction.Version).Order(StringComparer.Ordinal)];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outcome for {PredictionId} matches no logged prediction (yet); kept as unmatched")]
     private static partial void LogUnmatched(ILogger logger, string predictionId);

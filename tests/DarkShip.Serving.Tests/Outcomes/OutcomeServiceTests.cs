@@ -79,6 +79,26 @@ public sealed class OutcomeServiceTests
     }
 
     [Fact]
+    public async Task A_rejoin_writes_only_what_changed_a_shadows_late_row_and_not_outcomes_already_joined()
+    {
+        var settled = await PredictAndLogAsync("c6");
+        var shadowed = await PredictAndLogAsync("c7");
+        await outcomes.RecordAsync([new Outcome(settled.PredictionId, 1, harness.Time.GetUtcNow()), new Outcome(shadowed.PredictionId, 0, harness.Time.GetUtcNow())]);
+        var writes = store.LabelWrites;
+        await LogShadowAsync(shadowed, "3", 0.2f); // the shadow scored after the outcome was joined
+
+        var (examined, joined, stillUnmatched) = await outcomes.RejoinAsync(harness.Time.GetUtcNow().AddHours(-6));
+
+        Assert.Equal((2, 1, 0), (examined, joined, stillUnmatched));
+        Assert.Equal(writes + 1, store.LabelWrites); // the shadowed outcome's labels, not the settled one's again
+        Assert.Contains("fraud/3", (await store.FindAsync(shadowed.PredictionId))!.Versions);
+        Assert.Equal(0, Assert.Single(await Labels("3")).Label);
+
+        Assert.Equal((2, 0, 0), await outcomes.RejoinAsync(harness.Time.GetUtcNow().AddHours(-6)));
+        Assert.Equal(writes + 1, store.LabelWrites);
+    }
+
+    [Fact]
     public async Task A_late_outcome_lands_in_its_predictions_window()
     {
         var early = await PredictAndLogAsync("c4");
