@@ -6,9 +6,11 @@
 
 targetScope = 'resourceGroup'
 
-@description('Environment name (dev, prod, …): part of every resource name.')
+import { resourceTags } from 'modules/types.bicep'
+
+@description('Environment name (dev, prod, …; azd\'s AZURE_ENV_NAME, up to 64 characters): part of every resource name, shortened where a resource type allows fewer characters.')
 @minLength(2)
-@maxLength(12)
+@maxLength(64)
 param environmentName string
 
 @description('Azure region (one where Flex Consumption is available).')
@@ -23,18 +25,22 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
-@description('Always-ready instances for the HTTP functions (Predict, Outcomes).')
+@description('Always-ready instances for the HTTP functions (Predict, Outcomes); at most maximumInstanceCount.')
 @minValue(0)
+@maxValue(1000)
 param alwaysReadyHttpInstances int = 1
 
-@description('Mirror hub partitions.')
+@description('Mirror hub partitions (Event Hubs Standard: 1–32; fixed once the hub exists).')
+@minValue(1)
+@maxValue(32)
 param mirrorPartitions int = 4
 
 @description('Storage replication.')
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS'])
 param storageSku string = 'Standard_ZRS'
 
 @description('E-mail addresses every alert pages.')
-param alertEmails array = []
+param alertEmails string[] = []
 
 @description('Webhook every alert calls (empty for none).')
 param alertWebhookUrl string = ''
@@ -43,63 +49,80 @@ param alertWebhookUrl string = ''
 param runbookUrl string = 'https://github.com/darkship/darkship/blob/main/docs/runbook.md'
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var allTags = union(tags, { 'azd-env-name': environmentName, application: 'darkship' })
 
+// Nested deployments are named per environment: two environments in one resource group must not
+// overwrite each other's deployment records (or run into each other mid-deployment).
+var deploymentSuffix = take('${environmentName}-${token}', 50)
+
+// Resource ids known before deployment (the names are): role assignments are named from them, so
+// What-If predicts them instead of short-circuiting on a principal id only known at run time.
+var appIdentityName = 'id-darkship-${environmentName}'
+var captureIdentityName = 'id-darkship-capture-${environmentName}'
+var appIdentityId = resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', appIdentityName)
+var captureIdentityId = resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', captureIdentityName)
+var applicationInsightsName = 'appi-darkship-${environmentName}'
+var applicationInsightsId = resourceId('Microsoft.Insights/components', applicationInsightsName)
+
 module identity 'modules/identity.bicep' = {
-  name: 'identity'
+  name: 'identity-${deploymentSuffix}'
   params: {
-    appIdentityName: 'id-darkship-${environmentName}'
-    captureIdentityName: 'id-darkship-capture-${environmentName}'
+    appIdentityName: appIdentityName
+    captureIdentityName: captureIdentityName
     location: location
     tags: allTags
   }
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'storage'
+  name: 'storage-${deploymentSuffix}'
   params: {
     name: take('stdarkship${token}', 24)
     location: location
     tags: allTags
     skuName: storageSku
+    appIdentityId: appIdentityId
     appPrincipalId: identity.outputs.appPrincipalId
+    captureIdentityId: captureIdentityId
     capturePrincipalId: identity.outputs.capturePrincipalId
   }
 }
 
 module eventHubs 'modules/eventhubs.bicep' = {
-  name: 'eventhubs'
+  name: 'eventhubs-${deploymentSuffix}'
   params: {
-    name: 'evhns-darkship-${environmentName}-${token}'
+    name: 'evhns-darkship-${take(environmentName, 21)}-${token}' // at most 50 characters
     location: location
     tags: allTags
     partitionCount: mirrorPartitions
+    appIdentityId: appIdentityId
     appPrincipalId: identity.outputs.appPrincipalId
-    captureIdentityId: identity.outputs.captureIdentityId
+    captureIdentityId: captureIdentityId
     captureStorageAccountId: storage.outputs.id
     captureContainerName: storage.outputs.captureContainerName
   }
 }
 
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
+  name: 'monitoring-${deploymentSuffix}'
   params: {
-    workspaceName: 'log-darkship-${environmentName}'
-    applicationInsightsName: 'appi-darkship-${environmentName}'
+    workspaceName: 'log-darkship-${take(environmentName, 50)}' // at most 63 characters
+    applicationInsightsName: applicationInsightsName
     location: location
     tags: allTags
+    appIdentityId: appIdentityId
     appPrincipalId: identity.outputs.appPrincipalId
   }
 }
 
 module functionApp 'modules/functionapp.bicep' = {
-  name: 'functionapp'
+  name: 'functionapp-${deploymentSuffix}'
   params: {
-    name: 'func-darkship-${environmentName}-${token}'
-    planName: 'plan-darkship-${environmentName}'
+    name: 'func-darkship-${take(environmentName, 32)}-${token}' // at most 60 characters
+    planName: 'plan-darkship-${take(environmentName, 26)}' // at most 40 characters
     location: location
     tags: allTags
     identityId: identity.outputs.appIdentityId
@@ -113,31 +136,35 @@ module functionApp 'modules/functionapp.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
-    alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances <= maximumInstanceCount
+      ? alwaysReadyHttpInstances
+      : fail('alwaysReadyHttpInstances (${alwaysReadyHttpInstances}) must not exceed maximumInstanceCount (${maximumInstanceCount}).')
   }
 }
 
 module alerts 'modules/alerts.bicep' = {
-  name: 'alerts'
+  name: 'alerts-${deploymentSuffix}'
   params: {
     namePrefix: 'darkship-${environmentName}'
     location: location
     tags: allTags
-    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    applicationInsightsId: applicationInsightsId
     alertEmails: alertEmails
     alertWebhookUrl: alertWebhookUrl
     runbookUrl: runbookUrl
   }
+  dependsOn: [monitoring]
 }
 
 module workbook 'modules/workbook.bicep' = {
-  name: 'workbook'
+  name: 'workbook-${deploymentSuffix}'
   params: {
     displayName: 'DarkShip (${environmentName})'
     location: location
     tags: allTags
-    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    applicationInsightsId: applicationInsightsId
   }
+  dependsOn: [monitoring]
 }
 
 @description('The function app (azd deploys the package to it).')

@@ -4,6 +4,8 @@
 // The metric names are DarkShip's (src/DarkShip.Serving/Telemetry/DarkShipTelemetry.cs); `Predict` is
 // the HTTP function's name (FunctionCatalog). BicepTemplateTests hold both against the code.
 
+import { resourceTags } from 'types.bicep'
+
 @description('Prefix of the alert rule names.')
 param namePrefix string
 
@@ -11,13 +13,13 @@ param namePrefix string
 param location string
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
 @description('Application Insights component the queries run on.')
 param applicationInsightsId string
 
 @description('E-mail addresses paged by every alert.')
-param alertEmails array = []
+param alertEmails string[] = []
 
 @description('Webhook called by every alert (e.g. the on-call tool\'s); empty for none.')
 param alertWebhookUrl string = ''
@@ -124,7 +126,7 @@ var alerts = [
   }
 ]
 
-resource rules 'Microsoft.Insights/scheduledQueryRules@2023-03-15-preview' = [for alert in alerts: {
+resource rules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [for alert in alerts: {
   name: '${namePrefix}-${alert.key}'
   location: location
   tags: tags

@@ -2,6 +2,8 @@
 // prediction is sent to, the `shadow` consumer group ShadowScore reads with, and Capture writing
 // every event to Blob as Avro: the complete raw log, kept independent of any consumer.
 
+import { resourceTags } from 'types.bicep'
+
 @description('Namespace name.')
 param name string
 
@@ -9,7 +11,7 @@ param name string
 param location string
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
 @description('Hub name (app setting MirrorHubName).')
 param hubName string = 'mirror'
@@ -31,6 +33,9 @@ param capacity int = 1
 @minValue(1)
 @maxValue(7)
 param retentionDays int = 1
+
+@description('Resource id of the identity the function app runs as (names its role assignments).')
+param appIdentityId string
 
 @description('Principal id of the identity the function app runs as.')
 param appPrincipalId string
@@ -54,7 +59,7 @@ var roles = {
   eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
 }
 
-resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' = {
+resource namespace 'Microsoft.EventHub/namespaces@2026-01-01' = {
   name: name
   location: location
   tags: tags
@@ -70,7 +75,7 @@ resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' = {
   }
 }
 
-resource hub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = {
+resource hub 'Microsoft.EventHub/namespaces/eventhubs@2026-01-01' = {
   parent: namespace
   name: hubName
   properties: {
@@ -98,14 +103,14 @@ resource hub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = {
   }
 }
 
-resource consumerGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024-01-01' = {
+resource consumerGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2026-01-01' = {
   parent: hub
   name: consumerGroupName
 }
 
 // Predict sends the mirror; ShadowScore's trigger receives it. Scoped to the hub, not the namespace.
 resource appSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(hub.id, appPrincipalId, roles.eventHubsDataSender)
+  name: guid(hub.id, appIdentityId, roles.eventHubsDataSender)
   scope: hub
   properties: {
     principalId: appPrincipalId
@@ -115,7 +120,7 @@ resource appSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 resource appReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(hub.id, appPrincipalId, roles.eventHubsDataReceiver)
+  name: guid(hub.id, appIdentityId, roles.eventHubsDataReceiver)
   scope: hub
   properties: {
     principalId: appPrincipalId
@@ -125,7 +130,7 @@ resource appReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 @description('The namespace\'s host name (app setting MirrorHub__fullyQualifiedNamespace).')
-output fullyQualifiedNamespace string = '${namespace.name}.servicebus.windows.net'
+output fullyQualifiedNamespace string = parseUri(namespace.properties.serviceBusEndpoint).host // the cloud's own suffix (sovereign clouds differ)
 
 @description('The namespace\'s resource id (alert scopes).')
 output namespaceId string = namespace.id

@@ -3,6 +3,8 @@
 // connection identity-based. The app settings are exactly what the code and the functions'
 // function.json files read (held against the code by FunctionCatalogTests/BicepTemplateTests).
 
+import { resourceTags } from 'types.bicep'
+
 @description('Function app name.')
 param name string
 
@@ -13,7 +15,7 @@ param planName string
 param location string
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
 @description('Resource id of the identity the app runs as.')
 param identityId string
@@ -40,6 +42,7 @@ param mirrorHubName string
 param shadowConsumerGroup string
 
 @description('Application Insights connection string.')
+@secure()
 param applicationInsightsConnectionString string
 
 @description('Memory per instance in MB (Flex Consumption: 512, 2048 or 4096).')
@@ -63,7 +66,7 @@ param promoteModelsSchedule string = '0 */5 * * * *'
 param driftMonitorSchedule string = '0 */15 * * * *'
 param joinOutcomesSchedule string = '30 */10 * * * *'
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
   tags: tags
@@ -72,7 +75,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-resource app 'Microsoft.Web/sites@2024-04-01' = {
+resource app 'Microsoft.Web/sites@2025-03-01' = {
   name: name
   location: location
   tags: tags
@@ -109,7 +112,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
+resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: app
   name: 'appsettings'
   properties: {

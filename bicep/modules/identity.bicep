@@ -1,6 +1,8 @@
 // User-assigned identities: one the function app runs as (storage, Event Hubs, Application Insights),
 // one Event Hubs Capture writes the raw log with. Nothing in DarkShip uses a key or a connection string.
 
+import { resourceTags } from 'types.bicep'
+
 @description('Name of the identity the function app runs as.')
 param appIdentityName string
 
@@ -11,15 +13,15 @@ param captureIdentityName string
 param location string
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
-resource app 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+resource app 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: appIdentityName
   location: location
   tags: tags
 }
 
-resource capture 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+resource capture 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: captureIdentityName
   location: location
   tags: tags

@@ -2,6 +2,8 @@
 // disabled: telemetry is accepted only with an Entra token of an identity holding Monitoring
 // Metrics Publisher on the component.
 
+import { resourceTags } from 'types.bicep'
+
 @description('Workspace name.')
 param workspaceName string
 
@@ -12,19 +14,22 @@ param applicationInsightsName string
 param location string
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
 @description('Days logs are kept.')
 @minValue(30)
 @maxValue(730)
 param retentionDays int = 30
 
+@description('Resource id of the identity the function app runs as (names its role assignment).')
+param appIdentityId string
+
 @description('Principal id of the identity the function app runs as.')
 param appPrincipalId string
 
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: workspaceName
   location: location
   tags: tags
@@ -47,7 +52,7 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 resource appPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(insights.id, appPrincipalId, monitoringMetricsPublisher)
+  name: guid(insights.id, appIdentityId, monitoringMetricsPublisher)
   scope: insights
   properties: {
     principalId: appPrincipalId
@@ -56,7 +61,8 @@ resource appPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-@description('The connection string (not a secret: with local auth disabled it admits nothing without a token).')
+@description('The connection string. With local auth disabled it admits nothing without a token, but it names the component: kept out of deployment outputs all the same.')
+@secure()
 output connectionString string = insights.properties.ConnectionString
 
 @description('The component\'s resource id (alert scopes).')

@@ -3,6 +3,8 @@
 // the model log, outcomes and monitoring tables, the model files, and the Event Hubs Capture archive.
 // Keys are disabled: every client authenticates with Entra ID.
 
+import { resourceTags } from 'types.bicep'
+
 @description('Storage account name (3-24 lower-case letters and digits).')
 @minLength(3)
 @maxLength(24)
@@ -12,14 +14,20 @@ param name string
 param location string
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
 @description('Replication.')
 @allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS'])
 param skuName string = 'Standard_ZRS'
 
+@description('Resource id of the identity the function app runs as (names its role assignments: known before deployment, so What-If can predict them).')
+param appIdentityId string
+
 @description('Principal id of the identity the function app runs as.')
 param appPrincipalId string
+
+@description('Resource id of the identity Event Hubs Capture writes with.')
+param captureIdentityId string
 
 @description('Principal id of the identity Event Hubs Capture writes with.')
 param capturePrincipalId string
@@ -58,7 +66,7 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 }
 
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource account 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: name
   location: location
   tags: tags
@@ -74,23 +82,23 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2026-09-01' = {
   parent: account
   name: 'default'
 }
 
-resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for container in containerNames: {
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = [for container in containerNames: {
   parent: blobs
   name: container
   properties: { publicAccess: 'None' }
 }]
 
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2026-09-01' = {
   parent: account
   name: 'default'
 }
 
-resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in tableNames: {
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2026-09-01' = [for table in tableNames: {
   parent: tableService
   name: table
 }]
@@ -98,7 +106,7 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-
 // The host keeps timer leases and Event Hubs checkpoints in blobs, and DarkShip its model files:
 // Storage Blob Data Owner is what the Functions host requires for identity-based AzureWebJobsStorage.
 resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, appPrincipalId, roles.storageBlobDataOwner)
+  name: guid(account.id, appIdentityId, roles.storageBlobDataOwner)
   scope: account
   properties: {
     principalId: appPrincipalId
@@ -109,7 +117,7 @@ resource appBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 // Features, registry, model log, outcomes and monitoring tables.
 resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, appPrincipalId, roles.storageTableDataContributor)
+  name: guid(account.id, appIdentityId, roles.storageTableDataContributor)
   scope: account
   properties: {
     principalId: appPrincipalId
@@ -119,13 +127,13 @@ resource appTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01
 }
 
 // Capture writes to its own container and nowhere else.
-resource captureContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+resource captureContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' existing = {
   parent: blobs
   name: captureContainerName
 }
 
 resource captureWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, capturePrincipalId, roles.storageBlobDataContributor, captureContainerName)
+  name: guid(account.id, captureIdentityId, roles.storageBlobDataContributor, captureContainerName)
   scope: captureContainer
   properties: {
     principalId: capturePrincipalId

@@ -2,6 +2,8 @@
 // champion, drift per feature, and latency. Queries use DarkShip's metric and event names
 // (DarkShipTelemetry, events 6100 ModelTransition); BicepTemplateTests hold them against the code.
 
+import { resourceTags } from 'types.bicep'
+
 @description('Workbook display name.')
 param displayName string
 
@@ -9,7 +11,7 @@ param displayName string
 param location string
 
 @description('Tags for every resource.')
-param tags object = {}
+param tags resourceTags = {}
 
 @description('Application Insights component the queries run on.')
 param applicationInsightsId string
@@ -41,7 +43,7 @@ var panels = [
     name: 'drift'
     title: 'Drift per feature against the training baseline (largest PSI in the range)'
     visualization: 'table'
-    query: 'customMetrics | where name == "darkship.drift.psi" and tostring(customDimensions.reference) == "baseline" | summarize psi = max(valueMax), last = arg_max(timestamp, tostring(customDimensions.status)) by model = tostring(customDimensions.model), version = tostring(customDimensions.version), feature = tostring(customDimensions.subject) | order by psi desc'
+    query: 'customMetrics | where name == "darkship.drift.psi" and tostring(customDimensions.reference) == "baseline" | extend model = tostring(customDimensions.model), version = tostring(customDimensions.version), feature = tostring(customDimensions.subject), status = tostring(customDimensions.status) | summarize psi = max(valueMax), arg_max(timestamp, status) by model, version, feature | project model, version, feature, psi, status, lastSeen = timestamp | order by psi desc'
   }
   {
     name: 'latency'

@@ -36,13 +36,7 @@ internal static class HandlerApp
         builder.Services.AddHostedService<AzureSdkLogs>();
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // bad bodies reach ProblemExceptionHandler
         builder.Services.AddDarkShip(builder.Configuration);
-        if (ApplicationInsightsExporter.TryCreate(builder.Configuration, TimeProvider.System) is { } insights)
-        {
-            builder.Logging.AddProvider(insights); // the provider is also the hosted service that sends metrics and spans
-            builder.Services.AddHostedService(_ => insights);
-        }
-
-        builder.AddOtlpExportIfConfigured();
+        builder.AddTelemetryExportIfConfigured();
         configure?.Invoke(builder);
 
         var app = builder.Build();

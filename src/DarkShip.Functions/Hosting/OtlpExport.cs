@@ -1,16 +1,17 @@
-using DarkShip.Serving.Telemetry;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace DarkShip.Functions.Hosting;
 
 /// <summary>
-/// The optional OTLP export: when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, DarkShip's meter and spans
-/// also go to that collector (logs stay with the console and Application Insights), over <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> (<c>http/protobuf</c> by default,
-/// or <c>grpc</c>; OpenTelemetry's own variables such as <c>OTEL_EXPORTER_OTLP_HEADERS</c> and <c>OTEL_SERVICE_NAME</c> apply). Without it nothing is registered.
+/// The optional OTLP export, part of <see cref="TelemetryExport"/>'s pipeline: when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, DarkShip's metrics, spans and logs also go to that
+/// collector, over <c>OTEL_EXPORTER_OTLP_PROTOCOL</c> (<c>http/protobuf</c> by default, or <c>grpc</c>;
+/// OpenTelemetry's own variables such as <c>OTEL_EXPORTER_OTLP_HEADERS</c> apply).
 /// </summary>
-internal static class OtlpExport
+internal sealed class OtlpExport(Uri endpoint, OtlpExportProtocol protocol)
 {
     /// <summary>The setting that switches the export on.</summary>
     public const string EndpointSetting = "OTEL_EXPORTER_OTLP_ENDPOINT";
@@ -18,27 +19,38 @@ internal static class OtlpExport
     /// <summary>The setting choosing <c>http/protobuf</c> (the default here, as the OTLP specification's) or <c>grpc</c>.</summary>
     public const string ProtocolSetting = "OTEL_EXPORTER_OTLP_PROTOCOL";
 
-    public static void AddOtlpExportIfConfigured(this WebApplicationBuilder builder)
+    /// <summary>The export the settings ask for, or <see langword="null"/> when no endpoint is set.</summary>
+    public static OtlpExport? TryRead(IConfiguration settings)
     {
-        if (builder.Configuration.Setting(EndpointSetting) is not { } setting)
+        if (settings.Setting(EndpointSetting) is not { } setting)
         {
-            return;
+            return null;
         }
 
-        var endpoint = new Uri(setting.EndsWith('/') ? setting : setting + "/");
-        var protocol = builder.Configuration.Setting(ProtocolSetting) is "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
-
-        // Over HTTP each signal has its own path under the endpoint (v1/traces, v1/metrics).
-        void Configure(OtlpExporterOptions options, string signal)
+        if (!Uri.TryCreate(setting.EndsWith('/') ? setting : setting + "/", UriKind.Absolute, out var endpoint))
         {
-            options.Protocol = protocol;
-            options.Endpoint = protocol == OtlpExportProtocol.Grpc ? endpoint : new Uri(endpoint, "v1/" + signal);
+            throw new InvalidOperationException($"The app setting '{EndpointSetting}' is '{setting}': it must be an absolute URL (e.g. http://collector:4318). The handler does not start with it.");
         }
 
-        builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics.AddMeter(DarkShipTelemetry.Name).AddOtlpExporter(o => Configure(o, "metrics")))
-            // Always on: DarkShip's spans are few (one per prediction call, batch or timer run), and a
-            // parent-based sampler would drop them all under the host's unsampled request spans.
-            .WithTracing(tracing => tracing.AddSource(DarkShipTelemetry.Name).SetSampler(new AlwaysOnSampler()).AddOtlpExporter(o => Configure(o, "traces")));
+        var protocol = settings.Setting(ProtocolSetting) switch
+        {
+            null or "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
+            "grpc" => OtlpExportProtocol.Grpc,
+            var other => throw new InvalidOperationException($"The app setting '{ProtocolSetting}' is '{other}': it must be http/protobuf or grpc. The handler does not start with it."),
+        };
+        return new OtlpExport(endpoint, protocol);
+    }
+
+    public void AddTo(MeterProviderBuilder metrics) => metrics.AddOtlpExporter(o => Configure(o, "metrics"));
+
+    public void AddTo(TracerProviderBuilder tracing) => tracing.AddOtlpExporter(o => Configure(o, "traces"));
+
+    public void AddTo(LoggerProviderBuilder logging) => logging.AddOtlpExporter(o => Configure(o, "logs"));
+
+    // Over HTTP each signal has its own path under the endpoint (v1/traces, v1/metrics, v1/logs).
+    private void Configure(OtlpExporterOptions options, string signal)
+    {
+        options.Protocol = protocol;
+        options.Endpoint = protocol == OtlpExportProtocol.Grpc ? endpoint : new Uri(endpoint, "v1/" + signal);
     }
 }

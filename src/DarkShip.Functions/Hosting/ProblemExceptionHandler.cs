@@ -52,9 +52,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         _ => e.InnerException is { } inner && IsOutage(inner),
     };
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage out of reach on {Path}: answered 503 with Retry-After")]
+    [LoggerMessage(EventId = 6500, EventName = "StorageOutage", Level = LogLevel.Warning, Message = "Storage out of reach on {Path}: answered 503 with Retry-After")]
     private static partial void LogOutage(ILogger logger, Exception exception, string path);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
+    [LoggerMessage(EventId = 6501, EventName = "UnhandledError", Level = LogLevel.Error, Message = "Unhandled error on {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string path);
 }

@@ -213,7 +213,7 @@ public sealed partial class BatchingQueue<T>
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Queue}: buffer full, {Dropped} item(s) dropped so far")]
     private static partial void LogDropped(ILogger logger, string queue, long dropped);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Queue}: {Lost} of {Count} items lost ({Rejected} refused by the destination, {Failed} not delivered after the transport's retries)")]
+    [LoggerMessage(EventId = 6401, EventName = "QueueItemsLost", Level = LogLevel.Error, Message = "{Queue}: {Lost} of {Count} items lost ({Rejected} refused by the destination, {Failed} not delivered after the transport's retries)")]
     private static partial void LogLost(ILogger logger, Exception? exception, string queue, int lost, int count, int rejected, int failed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Queue}: stopped; all {Delivered} items delivered")]

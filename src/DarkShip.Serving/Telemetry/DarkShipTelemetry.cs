@@ -5,8 +5,8 @@ namespace DarkShip.Serving.Telemetry;
 
 /// <summary>
 /// Every metric and trace DarkShip emits: one <see cref="Meter"/> and one <see cref="ActivitySource"/>,
-/// both named <c>DarkShip</c>. The handler exports them to Application Insights (custom metrics and
-/// dependencies, see Functions/Hosting/ApplicationInsightsExporter); any OpenTelemetry or
+/// both named <c>DarkShip</c>. The handler exports them through OpenTelemetry to Application Insights
+/// (custom metrics and dependencies, see Functions/Hosting/TelemetryExport) or OTLP; any OpenTelemetry or
 /// <c>dotnet-counters</c> listener can subscribe by name. The alerts in <c>bicep/modules/alerts.bicep</c>
 /// query these names; the README's "Telemetry" table lists each with its tags.
 /// </summary>

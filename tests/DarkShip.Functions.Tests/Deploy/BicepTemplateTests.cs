@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using DarkShip.Functions.Definitions;
 using DarkShip.Functions.Hosting;
@@ -9,30 +11,56 @@ using Microsoft.Extensions.Logging;
 namespace DarkShip.Functions.Tests.Deploy;
 
 /// <summary>
-/// No Bicep compiler can be installed here, so the templates are held against the code: what the
-/// code reads is set, what it needs is granted and nothing broader, what it names exists, and no
-/// secret appears anywhere.
+/// The templates through the real Bicep compiler (<see cref="BicepCompiler"/>): they build, their
+/// parameter files build, the linter with the stricter rules of <c>bicep/bicepconfig.json</c> finds
+/// nothing, and the compiled ARM template is held against the code: what the code reads is set, what
+/// it needs is granted and nothing broader, what it names exists, and no secret is exposed.
 /// </summary>
 public sealed partial class BicepTemplateTests
 {
-    private static readonly string Bicep = Path.Combine(TestPaths.RepoRoot, "bicep");
+    [Fact]
+    public void The_templates_build_and_lint_with_the_stricter_rules_without_an_error_or_a_warning()
+    {
+        Assert.Equal("", BicepCompiler.MainBuild.Errors.Trim()); // bicep exits 0 on warnings: they are on stderr
+        Assert.Equal("2.0", (string?)BicepCompiler.MainTemplate["languageVersion"]);
 
-    private static string Read(string relative) => File.ReadAllText(Path.Combine(Bicep, relative));
+        var parameterFiles = Directory.GetFiles(BicepCompiler.Folder, "*.bicepparam").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["main.dev.bicepparam", "main.prod.bicepparam"], parameterFiles);
+        foreach (var file in parameterFiles)
+        {
+            var build = BicepCompiler.Run("build-params", file!, "--stdout");
+            Assert.True(build.ExitCode == 0 && build.Errors.Trim().Length == 0, $"{build.Arguments}: {build.Errors}");
+            var parameters = JsonNode.Parse((string)JsonNode.Parse(build.Output)!["parametersJson"]!)!["parameters"]!.AsObject();
+            Assert.Equal(file!.Split('.')[1], (string?)parameters["environmentName"]!["value"]);
+        }
+
+        foreach (var file in parameterFiles.Prepend("main.bicep"))
+        {
+            var lint = BicepCompiler.Run("lint", file!, "--diagnostics-format", "sarif");
+            var results = JsonNode.Parse(lint.Output)!["runs"]![0]!["results"]!.AsArray();
+            Assert.True(lint.ExitCode == 0 && results.Count == 0, $"{lint.Arguments}: {results.ToJsonString()} {lint.Errors}");
+        }
+
+        // The stricter rules are on (they are off by default), so a clean lint means something.
+        var rules = JsonNode.Parse(File.ReadAllText(Path.Combine(BicepCompiler.Folder, "bicepconfig.json")), documentOptions: new() { CommentHandling = JsonCommentHandling.Skip })!["analyzers"]!["core"]!["rules"]!.AsObject();
+        foreach (var rule in new[] { "use-recent-api-versions", "use-user-defined-types", "use-secure-value-for-secure-inputs", "outputs-should-not-contain-secrets", "what-if-short-circuiting", "use-resource-symbol-reference", "no-hardcoded-env-urls" })
+        {
+            Assert.Equal("warning", (string?)rules[rule]?["level"]);
+        }
+    }
 
     [Fact]
     public void The_app_settings_are_exactly_what_the_code_and_the_function_json_files_read()
     {
-        var template = Read("modules/functionapp.bicep");
-        var block = template[template.IndexOf("name: 'appsettings'", StringComparison.Ordinal)..];
-        block = block[..block.IndexOf("\n  }\n}", StringComparison.Ordinal)];
-        var set = SettingName().Matches(block).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        var settings = BicepCompiler.OfType(BicepCompiler.Module("functionapp"), "Microsoft.Web/sites/config").Single()["properties"]!.AsObject();
+        var set = settings.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
 
         string[] identityStorage = [.. new[] { "accountName", "credential", "clientId" }.Select(s => $"{StorageAccount.Connection}__{s}")];
         string[] identityHub = [.. new[] { "fullyQualifiedNamespace", "credential", "clientId" }.Select(s => $"{FunctionCatalog.MirrorConnection}__{s}")];
         var read = new HashSet<string>(StringComparer.Ordinal)
         {
-            ApplicationInsightsExporter.ConnectionStringSetting,
-            ApplicationInsightsExporter.AuthenticationSetting,
+            AzureMonitorExport.ConnectionStringSetting,
+            AzureMonitorExport.AuthenticationSetting,
             "Serving__AssignmentSalt",
         };
         read.UnionWith(identityStorage);
@@ -47,15 +75,20 @@ public sealed partial class BicepTemplateTests
         }
 
         Assert.Equal(read.Order(StringComparer.Ordinal), set.Order(StringComparer.Ordinal));
-        Assert.Contains("AzureWebJobsStorage__credential: 'managedidentity'", block, StringComparison.Ordinal);
-        Assert.Contains("MirrorHub__credential: 'managedidentity'", block, StringComparison.Ordinal);
-        Assert.Contains("Authorization=AAD", block, StringComparison.Ordinal);
+        Assert.Equal("managedidentity", (string?)settings["AzureWebJobsStorage__credential"]);
+        Assert.Equal("managedidentity", (string?)settings["MirrorHub__credential"]);
+        Assert.Contains("Authorization=AAD", (string?)settings[AzureMonitorExport.AuthenticationSetting], StringComparison.Ordinal);
     }
 
     [Fact]
     public void Every_role_the_code_needs_is_assigned_and_nothing_broader()
     {
-        var roleIds = AllTemplates().SelectMany(t => RoleGuid().Matches(t.Text).Select(m => m.Value)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var assignments = BicepCompiler.Resources(BicepCompiler.MainTemplate)
+            .SelectMany(d => BicepCompiler.OfType(d["properties"]!["template"]!.AsObject(), "Microsoft.Authorization/roleAssignments"))
+            .ToList();
+        var roleIds = assignments.SelectMany(a => RoleGuid().Matches(a["properties"]!["roleDefinitionId"]!.ToJsonString()).Select(m => m.Value)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var variables = BicepCompiler.Resources(BicepCompiler.MainTemplate).Select(d => d["properties"]!["template"]!["variables"]?.ToJsonString() ?? "");
+        roleIds.UnionWith(variables.SelectMany(v => RoleGuid().Matches(v).Select(m => m.Value)));
 
         var needed = new Dictionary<string, string>
         {
@@ -72,28 +105,36 @@ public sealed partial class BicepTemplateTests
         }
 
         Assert.Equal(needed.Values.Order(StringComparer.Ordinal), roleIds.Order(StringComparer.Ordinal)); // no Owner, Contributor, Data Owner of the hub, …
+        Assert.Equal(6, assignments.Count);
+        Assert.All(assignments, a => Assert.Equal("ServicePrincipal", (string?)a["properties"]!["principalType"]));
     }
 
     [Fact]
-    public void No_key_connection_string_or_secret_appears_and_local_auth_is_off()
+    public void No_key_or_secret_is_exposed_local_auth_is_off_and_the_connection_string_stays_secure()
     {
-        foreach (var (path, text) in AllTemplates().Append((Path.Combine(TestPaths.RepoRoot, "azure.yaml"), File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "azure.yaml")))))
+        var compiled = BicepCompiler.MainTemplate.ToJsonString();
+        Assert.False(Secret().IsMatch(compiled), Secret().Match(compiled).Value);
+        foreach (var (path, text) in Directory.EnumerateFiles(BicepCompiler.Folder, "*.bicepparam").Append(Path.Combine(TestPaths.RepoRoot, "azure.yaml")).Select(p => (p, File.ReadAllText(p))))
         {
             Assert.False(Secret().IsMatch(text), $"{path}: {Secret().Match(text).Value}");
         }
 
-        Assert.Contains("allowSharedKeyAccess: false", Read("modules/storage.bicep"), StringComparison.Ordinal);
-        Assert.Contains("minimumTlsVersion: 'TLS1_2'", Read("modules/storage.bicep"), StringComparison.Ordinal);
-        Assert.Contains("supportsHttpsTrafficOnly: true", Read("modules/storage.bicep"), StringComparison.Ordinal);
-        Assert.Contains("disableLocalAuth: true", Read("modules/eventhubs.bicep"), StringComparison.Ordinal);
-        Assert.Contains("DisableLocalAuth: true", Read("modules/monitoring.bicep"), StringComparison.Ordinal);
+        var storage = BicepCompiler.OfType(BicepCompiler.Module("storage"), "Microsoft.Storage/storageAccounts").Single()["properties"]!;
+        Assert.Equal((false, "TLS1_2", true), ((bool)storage["allowSharedKeyAccess"]!, (string?)storage["minimumTlsVersion"], (bool)storage["supportsHttpsTrafficOnly"]!));
+        Assert.True((bool)BicepCompiler.OfType(BicepCompiler.Module("eventhubs"), "Microsoft.EventHub/namespaces").Single()["properties"]!["disableLocalAuth"]!);
+        Assert.True((bool)BicepCompiler.OfType(BicepCompiler.Module("monitoring"), "Microsoft.Insights/components").Single()["properties"]!["DisableLocalAuth"]!);
+
+        // The component's connection string leaves the monitoring module as a secure output and enters the app as a secure parameter: never in deployment history.
+        Assert.Equal("securestring", (string?)BicepCompiler.Module("monitoring")["outputs"]!["connectionString"]!["type"]);
+        Assert.Equal("securestring", (string?)BicepCompiler.Module("functionapp")["parameters"]!["applicationInsightsConnectionString"]!["type"]);
+        Assert.DoesNotContain("connectionString", BicepCompiler.MainTemplate["outputs"]!.AsObject().Select(o => o.Key), StringComparer.OrdinalIgnoreCase);
     }
 
     [Fact]
     public void The_tables_and_containers_are_the_ones_the_adapters_use()
     {
-        var storage = Read("modules/storage.bicep");
-        var tables = QuotedList(storage, "var tableNames = [");
+        var variables = BicepCompiler.Module("storage")["variables"]!;
+        var tables = variables["tableNames"]!.AsArray().Select(t => (string)t!);
 
         Assert.Equal(
             new[]
@@ -102,39 +143,57 @@ public sealed partial class BicepTemplateTests
                 TableDeadLetters.TableName, TableOutcomeStore.OutcomesTable, TableOutcomeStore.LabelsTable, TableDriftStore.TableName, TableFeatureStore.SchemaTable,
             }.Order(StringComparer.Ordinal),
             tables.Order(StringComparer.Ordinal));
-        Assert.Contains($"'{BlobModelArtifactStore.ContainerName}'", QuotedList(storage, "var containerNames = [").Select(c => $"'{c}'"));
+        Assert.Equal(BlobModelArtifactStore.ContainerName, (string?)variables["containerNames"]![0]);
     }
 
     [Fact]
     public void The_flex_app_runs_the_custom_handler_from_its_blob_container_with_its_identity()
     {
-        var app = Read("modules/functionapp.bicep");
+        var module = BicepCompiler.Module("functionapp");
+        var app = BicepCompiler.OfType(module, "Microsoft.Web/sites").Single()["properties"]!;
+        var plan = BicepCompiler.OfType(module, "Microsoft.Web/serverfarms").Single();
 
-        Assert.Contains("runtime: { name: 'custom', version: '1.0' }", app, StringComparison.Ordinal);
-        Assert.Contains("type: 'UserAssignedIdentity'", app, StringComparison.Ordinal);
-        Assert.Contains("sku: { name: 'FC1', tier: 'FlexConsumption' }", app, StringComparison.Ordinal);
-        Assert.Contains("param alwaysReadyHttpInstances int", app, StringComparison.Ordinal);
-        Assert.Contains("param instanceMemoryMB int", app, StringComparison.Ordinal);
-        Assert.Contains("encoding: 'Avro'", Read("modules/eventhubs.bicep"), StringComparison.Ordinal);
-        foreach (var environment in new[] { "dev", "prod" })
-        {
-            Assert.Contains("using './main.bicep'", Read($"main.{environment}.bicepparam"), StringComparison.Ordinal);
-        }
+        Assert.Equal(("custom", "1.0"), ((string?)app["functionAppConfig"]!["runtime"]!["name"], (string?)app["functionAppConfig"]!["runtime"]!["version"]));
+        Assert.Equal("UserAssignedIdentity", (string?)app["functionAppConfig"]!["deployment"]!["storage"]!["authentication"]!["type"]);
+        Assert.Equal(("FC1", "FlexConsumption"), ((string?)plan["sku"]!["name"], (string?)plan["sku"]!["tier"]));
+        Assert.NotNull(module["parameters"]!["alwaysReadyHttpInstances"]);
+        Assert.NotNull(module["parameters"]!["instanceMemoryMB"]);
+        Assert.Equal("Avro", (string?)BicepCompiler.OfType(BicepCompiler.Module("eventhubs"), "Microsoft.EventHub/namespaces/eventhubs").Single()["properties"]!["captureDescription"]!["encoding"]);
+    }
+
+    [Fact]
+    public void The_reviews_template_defects_stay_fixed()
+    {
+        var main = BicepCompiler.MainTemplate;
+        var parameters = main["parameters"]!;
+
+        // Nested deployments are named per environment (two environments in one resource group).
+        Assert.All(BicepCompiler.Resources(main), d => Assert.Contains("deploymentSuffix", (string?)d["name"], StringComparison.Ordinal));
+        // azd's environment names are longer than 12 characters.
+        Assert.Equal(64, (int)parameters["environmentName"]!["maxLength"]!);
+        // Limits up front instead of a failure half-way through a deployment.
+        Assert.Equal((1, 32), ((int)parameters["mirrorPartitions"]!["minValue"]!, (int)parameters["mirrorPartitions"]!["maxValue"]!));
+        Assert.Equal(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS"], parameters["storageSku"]!["allowedValues"]!.AsArray().Select(v => (string)v!));
+        Assert.Contains("fail(", BicepCompiler.Resources(main).Single(d => ((string?)d["name"])!.Contains("'functionapp-", StringComparison.Ordinal))["properties"]!["parameters"]!["alwaysReadyHttpInstances"]!.ToJsonString(), StringComparison.Ordinal);
+        // The Event Hubs host name comes from the namespace (sovereign clouds have other suffixes).
+        var hubs = BicepCompiler.Module("eventhubs").ToJsonString();
+        Assert.DoesNotContain("servicebus.windows.net", hubs, StringComparison.Ordinal);
+        Assert.Contains("serviceBusEndpoint", BicepCompiler.Module("eventhubs")["outputs"]!["fullyQualifiedNamespace"]!.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Alerts_and_the_workbook_query_metrics_events_and_functions_that_exist_and_each_alert_links_its_runbook_section()
     {
-        var alerts = Read("modules/alerts.bicep");
         var instruments = typeof(DarkShipTelemetry).GetFields()
             .Where(f => typeof(Instrument).IsAssignableFrom(f.FieldType))
             .Select(f => ((Instrument)f.GetValue(null)!).Name)
             .ToHashSet(StringComparer.Ordinal);
         var runbook = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "docs", "runbook.md"));
-        var keys = AlertKey().Matches(alerts).Select(m => m.Groups[1].Value).ToList();
+        var alerts = CompiledAlerts();
+        var keys = alerts.Select(a => (string)a["key"]!).ToList();
 
         Assert.Equal(["drift-alert", "shadow-failures", "predict-errors", "predict-latency", "mirror-drops", "dead-letters", "automatic-rollback"], keys);
-        var queries = alerts + Read("modules/workbook.bicep");
+        var queries = string.Join("\n", CompiledQueries().Select(q => q.Query));
         Assert.NotEmpty(MetricName().Matches(queries));
         foreach (Match m in MetricName().Matches(queries))
         {
@@ -148,7 +207,7 @@ public sealed partial class BicepTemplateTests
         }
 
         // The workbook's ladder reads the transition log event by the name the code gives it.
-        Assert.Contains("\"ModelTransition\"", Read("modules/workbook.bicep"), StringComparison.Ordinal);
+        Assert.Contains("\"ModelTransition\"", queries, StringComparison.Ordinal);
         Assert.Equal("ModelTransition", typeof(DarkShip.Serving.Ladder.ModelLadder).GetMethods(System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)
             .SelectMany(m => m.GetCustomAttributes(typeof(LoggerMessageAttribute), false).Cast<LoggerMessageAttribute>())
             .Single(a => a.EventId == DarkShip.Serving.Ladder.ModelLadder.TransitionEventId).EventName);
@@ -159,18 +218,48 @@ public sealed partial class BicepTemplateTests
         }
     }
 
-    private static IEnumerable<(string Path, string Text)> AllTemplates() =>
-        Directory.EnumerateFiles(Bicep, "*", SearchOption.AllDirectories).Select(p => (p, File.ReadAllText(p)));
-
-    private static List<string> QuotedList(string text, string start)
+    [Fact]
+    public void Every_alert_and_workbook_query_parses_against_the_application_insights_schema_and_each_alert_returns_what_its_rule_reads()
     {
-        var from = text.IndexOf(start, StringComparison.Ordinal) + start.Length;
-        var body = text[from..text.IndexOf(']', from)];
-        return [.. Quoted().Matches(body).Select(m => m.Groups[1].Value)];
+        var queries = CompiledQueries();
+        var checks = KqlChecker.Check(queries.Select(q => (q.Name, q.Query)));
+
+        Assert.Equal(queries.Count, checks.Count);
+        foreach (var check in checks)
+        {
+            Assert.True(check.Diagnostics.Count == 0, $"{check.Name}: {string.Join("; ", check.Diagnostics)}");
+        }
+
+        foreach (var alert in CompiledAlerts())
+        {
+            var columns = checks.Single(c => c.Name == "alert " + (string)alert["key"]!).Columns;
+            Assert.Contains(columns["value"], new[] { "real", "long", "int", "decimal" }); // metricMeasureColumn: 'value'
+            foreach (var dimension in alert["dimensions"]!.AsArray().Select(d => (string)d!))
+            {
+                Assert.Equal("string", columns.GetValueOrDefault(dimension)); // each split dimension is a text column of the result
+            }
+        }
     }
 
-    [GeneratedRegex(@"(?m)^\s{4}([A-Za-z_][A-Za-z0-9_]*):")]
-    private static partial Regex SettingName();
+    [Fact]
+    public void The_query_checker_finds_what_log_analytics_would_refuse()
+    {
+        var checks = KqlChecker.Check([
+            ("bracket", "customMetrics | summarize psi = max(valueMax), last = arg_max(timestamp, name) by name"),
+            ("column", "customMetrics | where nosuchcolumn > 0"),
+            ("table", "customEvents | take 1"),
+        ]);
+
+        Assert.Equal(["KS228", "KS142", "KS204"], checks.Select(c => c.Diagnostics.First().Split(' ')[0]));
+    }
+
+    private static List<JsonObject> CompiledAlerts() => [.. BicepCompiler.Module("alerts")["variables"]!["alerts"]!.AsArray().Select(a => a!.AsObject())];
+
+    private static List<(string Name, string Query)> CompiledQueries() =>
+    [
+        .. CompiledAlerts().Select(a => ("alert " + (string)a["key"]!, (string)a["query"]!)),
+        .. BicepCompiler.Module("workbook")["variables"]!["panels"]!.AsArray().Select(p => ("workbook " + (string)p!["name"]!, (string)p["query"]!)),
+    ];
 
     [GeneratedRegex("%([A-Za-z0-9_]+)%")]
     private static partial Regex SettingReference();
@@ -178,18 +267,12 @@ public sealed partial class BicepTemplateTests
     [GeneratedRegex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", RegexOptions.IgnoreCase)]
     private static partial Regex RoleGuid();
 
-    [GeneratedRegex(@"listKeys|listConnectionStrings|AccountKey=|SharedAccessKey|primaryKey|secondaryKey|InstrumentationKey=|password|@secure", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"listKeys|listConnectionStrings|AccountKey=|SharedAccessKey|primaryKey|secondaryKey|InstrumentationKey=|password", RegexOptions.IgnoreCase)]
     private static partial Regex Secret();
-
-    [GeneratedRegex("'([^']+)'")]
-    private static partial Regex Quoted();
-
-    [GeneratedRegex(@"(?m)^\s+key: '([a-z-]+)'")]
-    private static partial Regex AlertKey();
 
     [GeneratedRegex(@"""(darkship\.[a-z.]+)""")]
     private static partial Regex MetricName();
 
-    [GeneratedRegex(@"requests \| where name == \\?""([A-Za-z]+)\\?""")]
+    [GeneratedRegex(@"requests \| where name == ""([A-Za-z]+)""")]
     private static partial Regex RequestName();
 }
