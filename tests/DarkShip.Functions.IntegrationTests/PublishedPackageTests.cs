@@ -146,6 +146,103 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
     }
 
     [Fact]
+    public async Task Serve_ExportsMetricsSpansLogsAndExceptionsToAnIngestionEndpoint_AndFlushesThemOnSigterm()
+    {
+        var (seeded, seedOutput) = await RunAsync(package.Executable, ["demo", "seed", "--folder", Path.Combine(DemoSystem.Root, "demo"), "--settings", "/nonexistent"],
+            new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(2));
+        Assert.True(seeded == 0, "demo seed failed in the published package:\n" + seedOutput);
+        await using var ingestion = new LoopbackHttpServer(_ => (200, "application/json", "{\"itemsReceived\":0,\"itemsAccepted\":0,\"errors\":[]}"u8.ToArray()));
+        var port = FreePort();
+        var start = new ProcessStartInfo(package.Executable, ["serve"]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = package.Folder };
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
+        start.Environment["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:9"; // nothing listens: the mirror's loss is the exception logged
+        start.Environment["APPLICATIONINSIGHTS_CONNECTION_STRING"] = $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.Url}/;LiveEndpoint={ingestion.Url}/";
+        start.Environment["APPLICATIONINSIGHTS_STATSBEAT_DISABLED"] = "true"; // the exporter's own usage telemetry would leave loopback
+        start.Environment["OTEL_SERVICE_NAME"] = "darkship-package-test";
+        using var handler = Process.Start(start)!;
+        var log = new StringBuilder();
+        handler.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        handler.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        handler.BeginOutputReadLine();
+        handler.BeginErrorReadLine();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            var ready = false;
+            for (var i = 0; i < 600 && !ready && !handler.HasExited; i++)
+            {
+                try
+                {
+                    using var probe = await client.GetAsync("/");
+                    ready = probe.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                if (!ready)
+                {
+                    await Task.Delay(50);
+                }
+            }
+
+            Assert.True(ready, "the published handler never became ready:\n" + log);
+            using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new { amount = 250, hour_of_day = 3 } });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            for (var i = 0; i < 600 && !Logged(log, "items lost"); i++)
+            {
+                await Task.Delay(100); // the mirror gives the event up after its transport's retries
+            }
+
+            Assert.True(Logged(log, "items lost"), "the mirror never gave up its event:\n" + log);
+
+            // Scale-in: the platform stops the instance with SIGTERM; what was buffered is sent before it exits.
+            using (var kill = Process.Start("kill", ["-TERM", handler.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await handler.WaitForExitAsync(exit.Token);
+        }
+        finally
+        {
+            if (!handler.HasExited)
+            {
+                handler.Kill(entireProcessTree: true);
+                await handler.WaitForExitAsync();
+            }
+        }
+
+        var envelopes = ingestion.Requests.Where(r => r.Path.EndsWith("/track", StringComparison.Ordinal))
+            .SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        IEnumerable<JsonElement> Data(string type) => envelopes.Where(e => e.GetProperty("data").GetProperty("baseType").GetString() == type).Select(e => e.GetProperty("data").GetProperty("baseData"));
+        string? Property(JsonElement data, string name) => data.TryGetProperty("properties", out var p) && p.TryGetProperty(name, out var v) ? v.GetString() : null;
+        var summary = $"{envelopes.Count} envelopes: {string.Join(", ", envelopes.Select(e => e.GetProperty("data").GetProperty("baseType").GetString()).Distinct())}\n{log}";
+
+        var answers = Data("MetricData").Where(d => d.GetProperty("metrics")[0].GetProperty("name").GetString() == "darkship.predict.answers").ToList();
+        Assert.True(answers.Count > 0, "no darkship.predict.answers metric: " + summary);
+        Assert.Contains(answers, a => Property(a, "model") == "fraud" && Property(a, "version") is { Length: > 0 } && Property(a, "arm") == "champion");
+        Assert.Contains(Data("RemoteDependencyData"), d => d.GetProperty("name").GetString() == "predict");
+        var lost = Data("ExceptionData").FirstOrDefault(d => Property(d, "EventName") == "QueueItemsLost");
+        Assert.True(lost.ValueKind == JsonValueKind.Object, "no QueueItemsLost exception: " + summary);
+        Assert.Equal(("6401", "mirror"), (Property(lost, "EventId"), Property(lost, "Queue")));
+        var stopped = Data("MessageData").FirstOrDefault(d => Property(d, "EventName") == "QueueStoppedWithLosses");
+        Assert.True(stopped.ValueKind == JsonValueKind.Object, "the shutdown's QueueStoppedWithLosses log was not flushed: " + summary);
+        Assert.Equal(("6400", "mirror"), (Property(stopped, "EventId"), Property(stopped, "Queue")));
+        Assert.All(envelopes, e => Assert.Equal("darkship-package-test", e.GetProperty("tags").GetProperty("ai.cloud.role").GetString()));
+    }
+
+    private static bool Logged(StringBuilder log, string text)
+    {
+        lock (log)
+        {
+            return log.ToString().Contains(text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Score_MLNetAndOnnxModels_AndTrain_InThePublishedPackage()
     {
         var fixtures = Path.Combine(DemoSystem.Root, "tests", "DarkShip.Scoring.Tests", "Fixtures");

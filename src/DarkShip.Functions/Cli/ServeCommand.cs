@@ -30,7 +30,7 @@ internal static class ServeCommand
             await app.RunAsync(cancellationToken);
             return 0;
         }
-        catch (Exception e) when (e is MissingSettingException or Microsoft.Extensions.Options.OptionsValidationException)
+        catch (Exception e) when (e is MissingSettingException or InvalidSettingException or Microsoft.Extensions.Options.OptionsValidationException)
         {
             await Console.Error.WriteLineAsync($"serve: not started: {e.Message}");
             return 2;

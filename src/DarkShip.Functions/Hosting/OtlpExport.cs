@@ -29,14 +29,14 @@ internal sealed class OtlpExport(Uri endpoint, OtlpExportProtocol protocol)
 
         if (!Uri.TryCreate(setting.EndsWith('/') ? setting : setting + "/", UriKind.Absolute, out var endpoint))
         {
-            throw new InvalidOperationException($"The app setting '{EndpointSetting}' is '{setting}': it must be an absolute URL (e.g. http://collector:4318). The handler does not start with it.");
+            throw new InvalidSettingException(EndpointSetting, setting, "it must be an absolute URL (e.g. http://collector:4318)");
         }
 
         var protocol = settings.Setting(ProtocolSetting) switch
         {
             null or "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
             "grpc" => OtlpExportProtocol.Grpc,
-            var other => throw new InvalidOperationException($"The app setting '{ProtocolSetting}' is '{other}': it must be http/protobuf or grpc. The handler does not start with it."),
+            var other => throw new InvalidSettingException(ProtocolSetting, other, "it must be http/protobuf or grpc"),
         };
         return new OtlpExport(endpoint, protocol);
     }

@@ -81,6 +81,14 @@ internal sealed class StorageAccount(StorageClients clients)
     }
 }
 
+/// <summary>An app setting that is set but cannot be used: the start stops, naming it and what it must be.</summary>
+internal sealed class InvalidSettingException(string setting, string value, string expected)
+    : InvalidOperationException($"The app setting '{setting}' is '{value}': {expected}. The handler does not start with it.")
+{
+    /// <summary>The setting's name, as the host spells it.</summary>
+    public string Setting { get; } = setting;
+}
+
 /// <summary>Settings the app cannot run without are missing; the message names each.</summary>
 internal sealed class MissingSettingException : InvalidOperationException
 {

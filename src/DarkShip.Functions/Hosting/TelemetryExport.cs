@@ -86,7 +86,7 @@ internal static class TelemetryExport
 
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
             ? ratio
-            : throw new InvalidOperationException($"The app setting '{SamplingRatioSetting}' is '{text}': it must be a number from 0 to 1 (the share of traces kept; 1 keeps all). The handler does not start with it.");
+            : throw new InvalidSettingException(SamplingRatioSetting, text, "it must be a number from 0 to 1 (the share of traces kept; 1 keeps all)");
     }
 }
 
@@ -130,7 +130,7 @@ internal sealed class AzureMonitorExport(string connectionString, Azure.Core.Tok
         {
             null => false,
             var text when bool.TryParse(text, out var on) => on,
-            var text => throw new InvalidOperationException($"The app setting '{LiveMetricsSetting}' is '{text}': it must be true or false. The handler does not start with it."),
+            var text => throw new InvalidSettingException(LiveMetricsSetting, text, "it must be true or false"),
         };
         return new AzureMonitorExport(connection, credential, live);
     }

@@ -94,10 +94,11 @@ public sealed class AzureMonitorExportTests
     [InlineData("all")]
     public void A_sampling_ratio_that_is_not_a_share_stops_the_start_naming_the_setting(string ratio)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => HandlerApp.Build(
+        var error = Assert.Throws<InvalidSettingException>(() => HandlerApp.Build(
             [$"--{AzureMonitorExport.ConnectionStringSetting}=InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/", $"--{TelemetryExport.SamplingRatioSetting}={ratio}"],
             b => b.Services.AddInMemoryStores(new InMemoryFeatureStore(), new InMemoryModelRegistry()).AddDiscardingMirror()));
-        Assert.Contains(TelemetryExport.SamplingRatioSetting, error.Message, StringComparison.Ordinal);
+        Assert.Equal(TelemetryExport.SamplingRatioSetting, error.Setting);
+        Assert.Contains($"'{TelemetryExport.SamplingRatioSetting}' is '{ratio}'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

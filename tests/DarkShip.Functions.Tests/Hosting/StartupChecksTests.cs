@@ -55,4 +55,29 @@ public sealed class StartupChecksTests
 
         Assert.Contains("serve: not started: The app setting '", error.ToString(), StringComparison.Ordinal); // (other tests may write to the console meanwhile)
     }
+
+    [Theory]
+    [InlineData("Telemetry__SamplingRatio", "2")]
+    [InlineData("Telemetry__LiveMetrics", "sometimes")]
+    [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")]
+    public async Task Serve_WithAnUnusableTelemetrySetting_ExitsWith2NamingIt(string setting, string value)
+    {
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var code = await DarkShip.Functions.Cli.ServeCommand.RunAsync(
+                ["--urls=http://127.0.0.1:0", "--APPLICATIONINSIGHTS_CONNECTION_STRING=InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/", "--OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9", $"--{setting}={value}"],
+                CancellationToken.None);
+
+            Assert.Equal(2, code);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Contains($"serve: not started: The app setting '{setting}' is '{value}'", error.ToString(), StringComparison.Ordinal);
+    }
 }
