@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Export and replay throughput (issue 9): a private Azurite, a model log of N predictions over 24 hours
-# (each logged for a champion and a shadow, half of them labelled) and a consumer feature the log does
-# not hold; then, timed: `darkship export` of one version to CSV, to JSONL, to CSV with --features
-# (the extra feature read as of each prediction), and `darkship replay` of a model trained on that
-# export with real XGBoost (tools/train_from_export.py). Usage: benchmarks/export.sh [predictions, default 100000]
+# (each logged for a champion and a shadow, half of them labelled) and consumer and store features the
+# log does not hold (2,000 consumers, 200 stores; one snapshot per entity, and fifty across the day);
+# then, timed with each process's peak memory: `darkship export` of one version to CSV, to JSONL, to CSV
+# with --features (the extra features read as of each prediction, from entity histories), and
+# `darkship replay` of a model trained on that export with real XGBoost (tools/train_from_export.py).
+# Usage: benchmarks/export.sh [predictions, default 100000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-100000}"
@@ -17,22 +19,36 @@ data=$azurite_data
 darkship() { dotnet .build/darkship/DarkShip.Functions.dll "$@" --settings /nonexistent; }
 
 dotnet .build/bench-serving/DarkShip.Serving.Benchmarks.dll seed-log --rows "$rows"
-cat > "$data/manifest.json" <<'JSON'
-{ "name": "bench", "output": "probability", "groups": { "consumer": {} }, "features": [
+manifest() { # name, suffix of the feature groups ("" = one snapshot per entity, 50 = fifty across the day)
+  cat > "$data/$1" <<JSON
+{ "name": "bench", "output": "probability", "groups": { "consumer$2": {}, "store$2": {} }, "features": [
   { "name": "f0", "type": "number" }, { "name": "f1", "type": "number" }, { "name": "f2", "type": "number" }, { "name": "f3", "type": "number" },
   { "name": "f4", "type": "number" }, { "name": "f5", "type": "number" }, { "name": "f6", "type": "number" }, { "name": "f7", "type": "number" },
-  { "name": "ctx", "group": "consumer", "property": "ctx", "type": "number" } ] }
+  { "name": "ctx", "group": "consumer$2", "property": "ctx", "type": "number" },
+  { "name": "store_ctx", "group": "store$2", "property": "ctx", "type": "number" } ] }
 JSON
+}
+manifest manifest.json ""
+manifest manifest50.json 50
 
-timed() { # label, output file, command...
+timed() { # label, output file, command...: wall time, rows/s and the process's peak resident memory
   local label=$1 file=$2; shift 2
-  local start end
-  start=$(date +%s.%N); "$@" 2>/dev/null; end=$(date +%s.%N)
-  echo "$label: $(awk -v s="$start" -v e="$end" -v n="$rows" 'BEGIN { printf "%d rows in %.1f s = %.0f rows/s", n, e - s, n / (e - s) }') ($(du -h "$file" | cut -f1))"
+  local start end pid peak=0 hwm
+  start=$(date +%s.%N)
+  "$@" 2>/dev/null & pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+    sleep 0.2
+  done
+  wait "$pid"; end=$(date +%s.%N)
+  echo "$label: $(awk -v s="$start" -v e="$end" -v n="$rows" 'BEGIN { printf "%d rows in %.1f s = %.0f rows/s", n, e - s, n / (e - s) }') ($(du -h "$file" | cut -f1), peak memory $((peak / 1024)) MB)"
 }
 range=(--model bench --from 2026-11-01 --to 2026-11-02)
 timed "export csv" "$data/train.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train.csv"
 timed "export jsonl" "$data/train.jsonl" darkship export "${range[@]}" --version 1 --format jsonl --output "$data/train.jsonl"
-timed "export csv --features (1 as-of read per row)" "$data/train-pit.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train-pit.csv" --features "$data/manifest.json"
+timed "export csv --features (1 snapshot per entity)" "$data/train-pit.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train-pit.csv" --features "$data/manifest.json"
+timed "export csv --features (50 snapshots per entity)" "$data/train-pit50.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train-pit50.csv" --features "$data/manifest50.json"
 /usr/bin/python3 tools/train_from_export.py --input "$data/train-pit.csv" --manifest "$data/manifest.json" --output "$data/model.json" >/dev/null
-timed "replay (1 as-of read per row)" "$data/replay.csv" darkship replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest.json" --output "$data/replay.csv"
+timed "replay (1 snapshot per entity)" "$data/replay.csv" darkship replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest.json" --output "$data/replay.csv"
+timed "replay (50 snapshots per entity)" "$data/replay50.csv" darkship replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest50.json" --output "$data/replay50.csv"

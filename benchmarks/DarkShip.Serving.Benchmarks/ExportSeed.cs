@@ -8,9 +8,12 @@ using DarkShip.Serving.Predictions;
 /// <summary>
 /// Fills the storage account named by <c>AzureWebJobsStorage</c> with a model log to export
 /// (benchmarks/export.sh): <c>rows</c> predictions of model <c>bench</c> spread over 24 hours, each
-/// logged for a champion and a shadow with 8 features, every other one labelled; and a feature the log
-/// does not hold (<c>consumer.ctx</c>, one snapshot per consumer before the day and one after it) for
-/// <c>export --features</c> and <c>replay</c> to read as of each prediction.
+/// logged for a champion and a shadow with 8 features, every other one labelled; and features the log
+/// does not hold for <c>export --features</c> and <c>replay</c> to read as of each prediction, on the
+/// demo's entity cardinality (2,000 consumers, 200 stores): groups <c>consumer</c> and <c>store</c> with
+/// one snapshot per entity in effect all day (and one written after it, which must never leak in), and
+/// groups <c>consumer50</c> and <c>store50</c> with 50 snapshots per entity across the day. Each
+/// prediction names its consumer and store under both groups' names.
 /// </summary>
 internal static class ExportSeed
 {
@@ -24,14 +27,22 @@ internal static class ExportSeed
         var random = new Random(9);
         var started = Stopwatch.StartNew();
         var store = account.FeatureStore();
-        await store.PrepareGroupAsync(new FeatureGroupSchema("consumer", new Dictionary<string, FeatureType> { ["ctx"] = FeatureType.Number }));
-        for (var c = 0; c < 2000; c++)
+        var day = time.GetUtcNow();
+        foreach (var (group, prefix, count) in new[] { ("consumer", "c", Consumers), ("store", "s", Stores) })
         {
-            await store.WriteEntityAsync("consumer", $"c{c}",
-            [
-                new FeatureSnapshot($"c{c}", time.GetUtcNow().AddDays(-1), new Dictionary<string, object> { ["ctx"] = (double)(c % 100) }, c),
-                new FeatureSnapshot($"c{c}", time.GetUtcNow().AddDays(2), new Dictionary<string, object> { ["ctx"] = -1.0 }, c),
-            ]);
+            await store.PrepareGroupAsync(new FeatureGroupSchema(group, new Dictionary<string, FeatureType> { ["ctx"] = FeatureType.Number }));
+            await store.PrepareGroupAsync(new FeatureGroupSchema(group + "50", new Dictionary<string, FeatureType> { ["ctx"] = FeatureType.Number }));
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (e, ct) =>
+            {
+                var key = $"{prefix}{e}";
+                await store.WriteEntityAsync(group, key,
+                [
+                    new FeatureSnapshot(key, day.AddDays(-1), new Dictionary<string, object> { ["ctx"] = (double)(e % 100) }, e),
+                    new FeatureSnapshot(key, day.AddDays(2), new Dictionary<string, object> { ["ctx"] = -1.0 }, e),
+                ], ct);
+                await store.WriteEntityAsync(group + "50", key,
+                    [.. Enumerable.Range(0, 50).Select(k => new FeatureSnapshot(key, day.AddHours(-1 + (k * 25.0 / 50)), new Dictionary<string, object> { ["ctx"] = (double)((e + k) % 100) }, e))], ct);
+            });
         }
 
         var entries = new List<PredictionLogEntry>();
@@ -42,7 +53,7 @@ internal static class ExportSeed
             var features = Enumerable.Range(0, 8).Select(f => KeyValuePair.Create($"f{f}", (float)random.NextDouble() * 100)).ToArray();
             foreach (var (version, arm) in new[] { ("1", "champion"), ("2", "shadow") })
             {
-                var entry = new PredictionLogEntry(id, "bench", version, arm, version == "1", time.GetUtcNow(), null, new Dictionary<string, string> { ["consumer"] = $"c{i % 2000}" },
+                var entry = new PredictionLogEntry(id, "bench", version, arm, version == "1", time.GetUtcNow(), null, Entities(i),
                     features, [(float)random.NextDouble()], null, [], 2);
                 entries.Add(entry);
                 if (i % 2 == 0)
@@ -61,6 +72,15 @@ internal static class ExportSeed
         await FlushAsync(log, outcomes, entries, labels);
         Console.WriteLine($"seeded {rows} predictions ({2 * rows} log rows, {rows / 2 * 2} labels) in {started.Elapsed.TotalSeconds:F1} s");
     }
+
+    private const int Consumers = 2000;
+    private const int Stores = 200;
+
+    private static Dictionary<string, string> Entities(int i) => new()
+    {
+        ["consumer"] = $"c{i % Consumers}", ["store"] = $"s{i / 7 % Stores}",
+        ["consumer50"] = $"c{i % Consumers}", ["store50"] = $"s{i / 7 % Stores}",
+    };
 
     private static async Task FlushAsync(DarkShip.Storage.Adapters.TablePredictionLog log, DarkShip.Storage.Adapters.TableOutcomeStore outcomes, List<PredictionLogEntry> entries, List<LabelledPrediction> labels)
     {

@@ -151,6 +151,12 @@ internal sealed class BrokenFeatureStore(InMemoryFeatureStore schemas, bool hang
     public ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
         GetLatestAsync(group, entityKey, cancellationToken);
 
+    public ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref Reads);
+        return hang ? new ValueTask<IReadOnlyList<FeatureRow>>(new TaskCompletionSource<IReadOnlyList<FeatureRow>>().Task) : throw new IOException("the table is down");
+    }
+
     public ValueTask<FeatureGroupSchema?> GetSchemaAsync(string group, CancellationToken cancellationToken = default) => schemas.GetSchemaAsync(group, cancellationToken);
 }
 
@@ -167,6 +173,9 @@ internal sealed class CountingFeatureStore(InMemoryFeatureStore inner) : IFeatur
 
     public ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
         inner.GetAsOfAsync(group, entityKey, asOf, cancellationToken);
+
+    public ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        inner.GetHistoryAsync(group, entityKey, from, to, cancellationToken);
 
     public ValueTask<FeatureGroupSchema?> GetSchemaAsync(string group, CancellationToken cancellationToken = default) => inner.GetSchemaAsync(group, cancellationToken);
 }

@@ -58,6 +58,22 @@ public sealed class InMemoryFeatureStore : IFeatureStore, IFeatureWriter
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        if (!history.TryGetValue((group, entityKey), out var rows))
+        {
+            return ValueTask.FromResult<IReadOnlyList<FeatureRow>>([]);
+        }
+
+        lock (rows)
+        {
+            var inRange = rows.Where(r => r.Key > from && r.Key <= to).Select(r => r.Value).Reverse();
+            var atStart = rows.LastOrDefault(r => r.Key <= from).Value;
+            return ValueTask.FromResult<IReadOnlyList<FeatureRow>>([.. inRange, .. atStart is null ? [] : new[] { atStart }]);
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<FeatureGroupSchema?> GetSchemaAsync(string group, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(schemas.GetValueOrDefault(group));
 

@@ -61,7 +61,7 @@ internal static class ExportCommand
                     return 2;
                 }
 
-                pointInTime = new PointInTimeFeatures(account.FeatureStore(), new RegisteredManifests(account.Registry(), account.Artifacts()), new FeaturePlan(manifest));
+                pointInTime = new PointInTimeFeatures(account.FeatureStore(), new RegisteredManifests(account.Registry(), account.Artifacts()), new FeaturePlan(manifest), readAheadTo: ToUtc(r.GetValue(to)));
             }
 
             var range = new ExportRange(r.GetValue(model)!, ToUtc(r.GetValue(from)), ToUtc(r.GetValue(to)), r.GetValue(version), !r.GetValue(dropUnlabelled));

@@ -70,7 +70,7 @@ internal sealed class ReplayCli(IPredictionLogScanner log, IOutcomeStore outcome
                 return 2;
             }
 
-            var replay = new ModelReplay(new TrainingSetExporter(log, outcomes), new PointInTimeFeatures(features, served, candidate.Plan), candidate, new ModelScorer(time, NullLogger<ModelScorer>.Instance));
+            var replay = new ModelReplay(new TrainingSetExporter(log, outcomes), new PointInTimeFeatures(features, served, candidate.Plan, readAheadTo: to), candidate, new ModelScorer(time, NullLogger<ModelScorer>.Instance));
             await using var rows = rowsFile is null ? null : new StreamWriter(rowsFile.FullName, false, new UTF8Encoding(false)) { NewLine = "\n" };
             if (rows is not null)
             {

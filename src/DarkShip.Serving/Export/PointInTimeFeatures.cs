@@ -26,15 +26,25 @@ public interface IServedManifests
 /// taken from the log exactly as served; every other feature is read from the feature store <em>as of
 /// the prediction's timestamp</em>, so a snapshot written later never leaks in, and then goes through
 /// the serving path's own fill (defaults, staleness judged at the prediction's time, range checks).
-/// What the training export's <c>--features</c> and replay both use. Rows are read in blocks with the
-/// block's as-of reads in parallel (each distinct entity and instant read once); order is kept.
+/// What the training export's <c>--features</c> and replay both use. Rows are taken in blocks; the as-of
+/// reads are answered from entities' histories held in memory (<see cref="FeatureHistoryCache"/>): an
+/// entity first met in a block is read once, from the block's first instant to
+/// <paramref name="readAheadTo"/> (the export's or replay's end), so its later rows cost no read at all;
+/// the histories held are bounded by <paramref name="historyBudget"/> snapshots. Order is kept.
 /// </summary>
-public sealed class PointInTimeFeatures(IFeatureStore features, IServedManifests served, FeaturePlan plan, int parallelism = 32)
+public sealed class PointInTimeFeatures(
+    IFeatureStore features,
+    IServedManifests served,
+    FeaturePlan plan,
+    int parallelism = 32,
+    DateTimeOffset? readAheadTo = null,
+    int historyBudget = FeatureHistoryCache.DefaultBudget)
 {
     /// <summary>Rows per block.</summary>
     public const int BlockSize = 256;
 
     private readonly Dictionary<string, bool[]> fromLogByVersion = new(StringComparer.Ordinal);
+    private readonly FeatureHistoryCache histories = new(features, historyBudget, parallelism);
 
     /// <summary>The manifest compiled.</summary>
     public FeaturePlan Plan { get; } = plan;
@@ -44,6 +54,9 @@ public sealed class PointInTimeFeatures(IFeatureStore features, IServedManifests
 
     /// <summary>The features read as of each prediction, for the rows of at least one version read so far.</summary>
     public IReadOnlyList<string> FeaturesAsOf => [.. Plan.Features.Where((_, i) => fromLogByVersion.Values.Any(m => !m[i])).Select(f => f.Name)];
+
+    /// <summary>Entity history reads made so far (one per entity and range, not per row).</summary>
+    public long HistoryReads => histories.Reads;
 
     /// <summary><paramref name="rows"/>, in order, each with the manifest's input.</summary>
     public async IAsyncEnumerable<PointInTimeRow> ReadAsync(IAsyncEnumerable<TrainingRow> rows, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -73,8 +86,7 @@ public sealed class PointInTimeFeatures(IFeatureStore features, IServedManifests
     public async Task<IReadOnlyList<PointInTimeRow>> FillAsync(IReadOnlyList<TrainingRow> block, CancellationToken cancellationToken = default)
     {
         var masks = new bool[block.Count][];
-        var reads = new Dictionary<(string Group, string Entity, DateTimeOffset At), Task<FeatureRow?>>();
-        using var gate = new SemaphoreSlim(parallelism);
+        var needs = new Dictionary<(string Group, string Entity), (DateTimeOffset From, DateTimeOffset To)>();
         for (var r = 0; r < block.Count; r++)
         {
             var e = block[r].Row.Entry;
@@ -82,14 +94,16 @@ public sealed class PointInTimeFeatures(IFeatureStore features, IServedManifests
             for (var g = 0; g < Plan.Groups.Length; g++)
             {
                 var group = Plan.Groups[g].Name;
-                if (NeedsRead(masks[r], g) && e.Entities.TryGetValue(group, out var entity) && !reads.ContainsKey((group, entity, e.Timestamp)))
+                if (NeedsRead(masks[r], g) && e.Entities.TryGetValue(group, out var entity))
                 {
-                    reads[(group, entity, e.Timestamp)] = ReadAsync(gate, group, entity, e.Timestamp, cancellationToken);
+                    needs[(group, entity)] = needs.TryGetValue((group, entity), out var range)
+                        ? (e.Timestamp < range.From ? e.Timestamp : range.From, e.Timestamp > range.To ? e.Timestamp : range.To)
+                        : (e.Timestamp, e.Timestamp);
                 }
             }
         }
 
-        await Task.WhenAll(reads.Values).ConfigureAwait(false);
+        await histories.EnsureAsync(needs, readAheadTo, cancellationToken).ConfigureAwait(false);
         var filled = new PointInTimeRow[block.Count];
         var inline = new object?[Plan.Features.Length];
         var groupRows = new FeatureRow?[Plan.Groups.Length];
@@ -99,7 +113,7 @@ public sealed class PointInTimeFeatures(IFeatureStore features, IServedManifests
             for (var g = 0; g < Plan.Groups.Length; g++)
             {
                 var group = Plan.Groups[g].Name;
-                groupRows[g] = e.Entities.TryGetValue(group, out var entity) && reads.TryGetValue((group, entity, e.Timestamp), out var read) ? read.Result : null;
+                groupRows[g] = e.Entities.TryGetValue(group, out var entity) && needs.ContainsKey((group, entity)) ? histories.AsOf(group, entity, e.Timestamp) : null;
             }
 
             var input = new float[Plan.Features.Length];
@@ -178,19 +192,6 @@ public sealed class PointInTimeFeatures(IFeatureStore features, IServedManifests
         }
 
         return float.NaN;
-    }
-
-    private async Task<FeatureRow?> ReadAsync(SemaphoreSlim gate, string group, string entity, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await features.GetAsOfAsync(group, entity, at, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
     }
 }
 

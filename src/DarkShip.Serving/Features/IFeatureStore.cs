@@ -16,6 +16,15 @@ public interface IFeatureStore
     /// </summary>
     ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The entity's snapshots in effect at some instant of [<paramref name="from"/>, <paramref name="to"/>],
+    /// newest first: every one with a timestamp after <paramref name="from"/> and at or before
+    /// <paramref name="to"/>, then the newest at or before <paramref name="from"/> (if any). One read of
+    /// the entity's history (one partition query), from which any as-of read inside the range can be
+    /// answered: the first row at or before the instant (<see cref="FeatureHistoryCache"/>).
+    /// </summary>
+    ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
+
     /// <summary>The group's recorded properties, or <see langword="null"/> when nothing was ever ingested into it.</summary>
     ValueTask<FeatureGroupSchema?> GetSchemaAsync(string group, CancellationToken cancellationToken = default);
 }

@@ -28,6 +28,9 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
     /// <summary>The table of group schemas.</summary>
     public const string SchemaTable = "FeatureGroups";
 
+    /// <summary>History rows per page of a history read: a range's snapshots usually fit one page, without fetching a thousand older ones past the range's start.</summary>
+    public const int HistoryPageSize = 100;
+
     private readonly Func<string, TableClient> tableFor;
     private readonly ConcurrentDictionary<string, TableClient> tables = new(StringComparer.Ordinal);
     private readonly TableClient schemas;
@@ -70,6 +73,33 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
         }
 
         return null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        // From the newest history row at or before `to` onwards (inverted keys: back in time), until the
+        // first one at or before `from`: the snapshot in effect when the range begins.
+        var rows = new List<FeatureRow>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {entityKey} and RowKey ge {HistoryRowKey(to)} and RowKey lt {LatestRowKey}");
+        try
+        {
+            await foreach (var entity in Table(group).QueryAsync<TableEntity>(filter, maxPerPage: HistoryPageSize, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                var row = ToRow(entity);
+                rows.Add(row);
+                if (row.AsOf <= from)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            // the group's table does not exist: nothing was ever ingested
+        }
+
+        return rows;
     }
 
     /// <inheritdoc />

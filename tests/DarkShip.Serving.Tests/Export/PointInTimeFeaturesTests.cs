@@ -64,7 +64,7 @@ public sealed class PointInTimeFeaturesTests
     }
 
     [Fact]
-    public async Task A_version_the_registry_forgot_is_matched_by_name_and_each_entity_and_instant_is_read_once()
+    public async Task A_version_the_registry_forgot_is_matched_by_name_and_an_entitys_history_is_read_once_for_the_block()
     {
         var store = new CountingStore();
         store.Inner.Put("dev", "k1", At.AddMinutes(-10), new Dictionary<string, object> { ["risk"] = 0.5, ["seg"] = "b" });
@@ -75,7 +75,50 @@ public sealed class PointInTimeFeaturesTests
 
         Assert.All(rows, r => Assert.Equal([true, true, true, false], r.FromLog)); // by name: segment is taken as logged
         Assert.All(rows, r => Assert.Equal(0.5f, r.Input[3]));
-        Assert.Equal(5, store.Reads); // one instant shared by six rows, then four more
+        Assert.Equal((1, 0), (store.HistoryReads, store.AsOfReads)); // one history read answers the ten rows' as-of lookups
+    }
+
+    [Fact]
+    public async Task An_entity_read_ahead_to_the_exports_end_costs_no_read_in_later_blocks_and_a_row_past_it_is_read_again()
+    {
+        var store = new CountingStore();
+        store.Inner.Put("dev", "k1", At.AddHours(-1), new Dictionary<string, object> { ["risk"] = 0.1, ["seg"] = "a" });
+        store.Inner.Put("dev", "k1", At.AddMinutes(30), new Dictionary<string, object> { ["risk"] = 0.2, ["seg"] = "a" });
+        store.Inner.Put("dev", "k1", At.AddHours(3), new Dictionary<string, object> { ["risk"] = 0.3, ["seg"] = "a" });
+        var features = new PointInTimeFeatures(store, new Manifests1(Served), new FeaturePlan(Candidate), readAheadTo: At.AddHours(2));
+        var logged = Enumerable.Range(0, PointInTimeFeatures.BlockSize * 3).Select(i => new TrainingRow(Logged("k1", At.AddSeconds(i * 9), i, 0, 0).Row, null, null)).ToList();
+
+        var rows = await features.ReadAsync(logged.ToAsyncEnumerable()).ToListAsync();
+
+        Assert.Equal(1, store.HistoryReads);
+        Assert.Equal(await Task.WhenAll(logged.Select(l => ExpectedFreshRiskAsync(store.Inner, l.Row.Entry))), rows.Select(r => r.Input[3]));
+        Assert.Contains(0.1f, rows.Select(r => r.Input[3]));
+        Assert.Contains(0.2f, rows.Select(r => r.Input[3]));
+        var late = await features.FillAsync([Logged("k1", At.AddHours(4), 1, 0, 0)]);
+        Assert.Equal((2, 0.3f), (store.HistoryReads, late[0].Input[3])); // past the range read ahead: read again, and the later snapshot is found
+    }
+
+    [Fact]
+    public async Task Histories_held_answer_exactly_as_the_stores_as_of_read_within_a_budget_smaller_than_the_data()
+    {
+        var random = new Random(11);
+        var store = new CountingStore();
+        for (var k = 0; k < 40; k++)
+        {
+            for (var n = random.Next(0, 6); n > 0; n--)
+            {
+                store.Inner.Put("dev", $"k{k}", At.AddMinutes(random.Next(-600, 600)), new Dictionary<string, object> { ["risk"] = random.NextDouble(), ["seg"] = "a" });
+            }
+        }
+
+        var features = new PointInTimeFeatures(store, new Manifests1(Served), new FeaturePlan(Candidate), readAheadTo: At.AddHours(10), historyBudget: 20);
+        // Runs of 25 rows per entity, all 40 entities twice over: a block needs a few of them, and by the second round the first are long dropped.
+        var logged = Enumerable.Range(0, 2000).Select(i => new TrainingRow(Logged($"k{i / 25 % 40}", At.AddMinutes(-600 + (i * 0.6)), i, 0, 0).Row, null, null)).ToList();
+
+        var rows = await features.ReadAsync(logged.ToAsyncEnumerable()).ToListAsync();
+
+        Assert.Equal(await Task.WhenAll(logged.Select(l => ExpectedFreshRiskAsync(store.Inner, l.Row.Entry))), rows.Select(r => r.Input[3]));
+        Assert.InRange(store.HistoryReads, 41, 200); // 20 snapshots hold fewer than the 40 entities' histories: some are read again, never one per row
     }
 
     [Fact]
@@ -89,6 +132,13 @@ public sealed class PointInTimeFeaturesTests
         var rows = await features.ReadAsync(logged.ToAsyncEnumerable()).ToListAsync();
 
         Assert.Equal(Enumerable.Range(0, logged.Count).Select(i => (float)i), rows.Select(r => r.Input[0]));
+    }
+
+    /// <summary>The candidate's fresh_risk as the store's own as-of read gives it: the value when at most an hour old, else the default -2.</summary>
+    private static async Task<float> ExpectedFreshRiskAsync(InMemoryFeatureStore store, PredictionLogEntry entry)
+    {
+        var row = await store.GetAsOfAsync("dev", entry.Entities["dev"], entry.Timestamp);
+        return row is not null && entry.Timestamp - row.AsOf <= TimeSpan.FromHours(1) ? (float)(double)row.Values["risk"] : -2f;
     }
 
     private static TrainingRow Logged(string entity, DateTimeOffset at, float amount, float risk, float segment, string[]? degraded = null) =>
@@ -105,18 +155,27 @@ public sealed class PointInTimeFeaturesTests
 
     private sealed class CountingStore : IFeatureStore
     {
+        private int asOfReads;
+        private int historyReads;
+
         public InMemoryFeatureStore Inner { get; } = new();
 
-        private int reads;
+        public int AsOfReads => asOfReads;
 
-        public int Reads => reads;
+        public int HistoryReads => historyReads;
 
         public ValueTask<FeatureRow?> GetLatestAsync(string group, string entityKey, CancellationToken cancellationToken = default) => throw new InvalidOperationException("point-in-time reads only");
 
         public ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default)
         {
-            Interlocked.Increment(ref reads);
+            Interlocked.Increment(ref asOfReads);
             return Inner.GetAsOfAsync(group, entityKey, asOf, cancellationToken);
+        }
+
+        public ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref historyReads);
+            return Inner.GetHistoryAsync(group, entityKey, from, to, cancellationToken);
         }
 
         public ValueTask<FeatureGroupSchema?> GetSchemaAsync(string group, CancellationToken cancellationToken = default) => Inner.GetSchemaAsync(group, cancellationToken);

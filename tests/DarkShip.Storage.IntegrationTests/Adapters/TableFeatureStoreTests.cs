@@ -74,6 +74,27 @@ public sealed class TableFeatureStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task History_OverARange_IsEverySnapshotInEffectThen_NewestFirst_AndAnswersEachAsOfReadAlike()
+    {
+        var (store, group) = await NewGroupAsync();
+        var rows = Enumerable.Range(0, 250).Select(i => Snapshot("c1", T0.AddHours(i), i)).ToList(); // more than a page of history
+        Assert.True((await store.WriteEntityAsync(group, "c1", rows)).Succeeded);
+
+        var history = await store.GetHistoryAsync(group, "c1", T0.AddHours(10.5), T0.AddHours(130.5));
+
+        Assert.Equal(Enumerable.Range(10, 121).Reverse().Select(i => (double)i), history.Select(h => (double)h.Values["n"])); // 130 … 11, then 10: in effect at the start
+        foreach (var at in new[] { 10.5, 11, 11.25, 64, 129.9, 130.5 }.Select(h => T0.AddHours(h)))
+        {
+            Assert.Equal((await store.GetAsOfAsync(group, "c1", at))!.Values["n"], history.First(h => h.AsOf <= at).Values["n"]);
+        }
+
+        Assert.Equal([0.0], (await store.GetHistoryAsync(group, "c1", T0, T0)).Select(h => (double)h.Values["n"]));
+        Assert.Empty(await store.GetHistoryAsync(group, "c1", T0.AddDays(-2), T0.AddTicks(-1)));
+        Assert.Empty(await store.GetHistoryAsync(group, "nobody", T0, T0.AddYears(1)));
+        Assert.Empty(await store.GetHistoryAsync("neverIngested", "c1", T0, T0.AddYears(1)));
+    }
+
+    [Fact]
     public async Task Reads_UnknownEntityOrGroup_AreNull()
     {
         var (store, group) = await NewGroupAsync();
