@@ -31,11 +31,11 @@ JSON
 manifest manifest.json ""
 manifest manifest50.json 50
 
-timed() { # label, output file, command...: wall time, rows/s and the process's peak resident memory
+timed() { # label, output file, darkship arguments...: wall time, rows/s and the process's peak resident memory
   local label=$1 file=$2; shift 2
   local start end pid peak=0 hwm
   start=$(date +%s.%N)
-  "$@" 2>/dev/null & pid=$!
+  dotnet .build/darkship/DarkShip.Functions.dll "$@" --settings /nonexistent 2>/dev/null & pid=$! # the process itself, so /proc/$pid is DarkShip's
   while kill -0 "$pid" 2>/dev/null; do
     hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
     [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
@@ -45,10 +45,10 @@ timed() { # label, output file, command...: wall time, rows/s and the process's 
   echo "$label: $(awk -v s="$start" -v e="$end" -v n="$rows" 'BEGIN { printf "%d rows in %.1f s = %.0f rows/s", n, e - s, n / (e - s) }') ($(du -h "$file" | cut -f1), peak memory $((peak / 1024)) MB)"
 }
 range=(--model bench --from 2026-11-01 --to 2026-11-02)
-timed "export csv" "$data/train.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train.csv"
-timed "export jsonl" "$data/train.jsonl" darkship export "${range[@]}" --version 1 --format jsonl --output "$data/train.jsonl"
-timed "export csv --features (1 snapshot per entity)" "$data/train-pit.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train-pit.csv" --features "$data/manifest.json"
-timed "export csv --features (50 snapshots per entity)" "$data/train-pit50.csv" darkship export "${range[@]}" --version 1 --format csv --output "$data/train-pit50.csv" --features "$data/manifest50.json"
+timed "export csv" "$data/train.csv" export "${range[@]}" --version 1 --format csv --output "$data/train.csv"
+timed "export jsonl" "$data/train.jsonl" export "${range[@]}" --version 1 --format jsonl --output "$data/train.jsonl"
+timed "export csv --features (1 snapshot per entity)" "$data/train-pit.csv" export "${range[@]}" --version 1 --format csv --output "$data/train-pit.csv" --features "$data/manifest.json"
+timed "export csv --features (50 snapshots per entity)" "$data/train-pit50.csv" export "${range[@]}" --version 1 --format csv --output "$data/train-pit50.csv" --features "$data/manifest50.json"
 /usr/bin/python3 tools/train_from_export.py --input "$data/train-pit.csv" --manifest "$data/manifest.json" --output "$data/model.json" >/dev/null
-timed "replay (1 snapshot per entity)" "$data/replay.csv" darkship replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest.json" --output "$data/replay.csv"
-timed "replay (50 snapshots per entity)" "$data/replay50.csv" darkship replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest50.json" --output "$data/replay50.csv"
+timed "replay (1 snapshot per entity)" "$data/replay.csv" replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest.json" --output "$data/replay.csv"
+timed "replay (50 snapshots per entity)" "$data/replay50.csv" replay "${range[@]}" --candidate "$data/model.json" --manifest "$data/manifest50.json" --output "$data/replay50.csv"

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using DarkShip.Serving.Mirror;
 using DarkShip.Serving.Outcomes;
 
@@ -9,9 +10,10 @@ public interface IPredictionLogScanner
     /// <summary>
     /// The rows of <paramref name="model"/>'s predictions made in the UTC hour starting at
     /// <paramref name="hour"/>, in row-key order (prediction id, then version), after the row key
-    /// <paramref name="after"/> when given.
+    /// <paramref name="after"/> when given; only <paramref name="version"/>'s when given (filtered by the
+    /// store, so the other versions' rows are never sent).
     /// </summary>
-    IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, string? version = null, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One model-log row with its key, so an export can resume after it.</summary>
@@ -34,21 +36,76 @@ public sealed record TrainingRow(LoggedRow Row, double? Label, DateTimeOffset? O
 
 /// <summary>
 /// Training sets from the model log: every logged prediction in a time range (of one version, or all)
-/// with the features exactly as the version scored them, joined to its outcome. Streams: one hour
-/// partition and that hour's labels in memory at a time, whatever the range. An export can resume
-/// from any <see cref="ExportPosition"/> without repeating a row, because rows come in key order.
+/// with the features exactly as the version scored them, joined to its outcome. Hour partitions are
+/// read <see cref="HoursAhead"/> at a time, each into a buffer of <see cref="HourBuffer"/> rows, and
+/// handed on strictly in hour and key order: the store's round trips overlap, and memory holds a few
+/// buffers and those hours' labels whatever the range. An export can resume from any
+/// <see cref="ExportPosition"/> without repeating a row, because rows come in key order.
 /// </summary>
 public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore outcomes)
 {
+    /// <summary>Hour partitions read at once.</summary>
+    public const int HoursAhead = 4;
+
+    /// <summary>Rows an hour's reader may hold before the reader ahead of it has been drained.</summary>
+    public const int HourBuffer = 2_000;
+
     /// <summary>The rows of <paramref name="range"/>, from <paramref name="resume"/> on when given.</summary>
     public async IAsyncEnumerable<TrainingRow> ReadAsync(ExportRange range, ExportPosition? resume, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var hour = resume?.Hour ?? Floor(range.From);
-        var after = resume?.AfterRowKey;
-        for (; hour < range.To; hour = hour.AddHours(1), after = null)
+        var first = resume?.Hour ?? Floor(range.From);
+        var hours = (int)Math.Max(0, Math.Ceiling((range.To - first).TotalHours));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var readers = new Queue<(ChannelReader<TrainingRow> Rows, Task Reading)>();
+        var started = 0;
+        void StartNext()
+        {
+            if (started < hours)
+            {
+                var buffer = Channel.CreateBounded<TrainingRow>(new BoundedChannelOptions(HourBuffer) { SingleReader = true, SingleWriter = true });
+                readers.Enqueue((buffer.Reader, ReadHourAsync(range, first.AddHours(started), started == 0 ? resume?.AfterRowKey : null, buffer.Writer, stop.Token)));
+                started++;
+            }
+        }
+
+        for (var i = 0; i < HoursAhead; i++)
+        {
+            StartNext();
+        }
+
+        try
+        {
+            while (readers.TryDequeue(out var hour))
+            {
+                await foreach (var row in hour.Rows.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    yield return row;
+                }
+
+                await hour.Reading.ConfigureAwait(false);
+                StartNext();
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false); // an abandoned or failed export stops the readers ahead
+            foreach (var (_, reading) in readers)
+            {
+                await reading.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The start of the UTC hour holding <paramref name="at"/>.</summary>
+    public static DateTimeOffset Floor(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero);
+
+    /// <summary>One hour's rows of <paramref name="range"/>, joined to their labels, into <paramref name="rows"/>; a failure completes it with the error.</summary>
+    private async Task ReadHourAsync(ExportRange range, DateTimeOffset hour, string? after, ChannelWriter<TrainingRow> rows, CancellationToken cancellationToken)
+    {
+        try
         {
             var labels = new Dictionary<string, Dictionary<string, (double Label, DateTimeOffset ObservedAt)>>(StringComparer.Ordinal);
-            await foreach (var row in log.ReadHourAsync(range.Model, hour, after, cancellationToken).ConfigureAwait(false))
+            await foreach (var row in log.ReadHourAsync(range.Model, hour, after, range.Version, cancellationToken).ConfigureAwait(false))
             {
                 cancellationToken.ThrowIfCancellationRequested(); // a page holds up to 1000 rows: stop between rows, not pages
                 var e = row.Entry;
@@ -68,16 +125,20 @@ public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore
 
                 if (byId.TryGetValue(e.PredictionId, out var outcome))
                 {
-                    yield return new TrainingRow(row, outcome.Label, outcome.ObservedAt);
+                    await rows.WriteAsync(new TrainingRow(row, outcome.Label, outcome.ObservedAt), cancellationToken).ConfigureAwait(false);
                 }
                 else if (range.KeepUnlabelled)
                 {
-                    yield return new TrainingRow(row, null, null);
+                    await rows.WriteAsync(new TrainingRow(row, null, null), cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            rows.Complete();
+        }
+        catch (Exception e)
+        {
+            rows.Complete(e);
+            throw;
         }
     }
-
-    /// <summary>The start of the UTC hour holding <paramref name="at"/>.</summary>
-    public static DateTimeOffset Floor(DateTimeOffset at) => new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero);
 }

@@ -185,12 +185,15 @@ public sealed class TablePredictionLog(TableClient table) : IBatchSink<Predictio
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, string? version = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var partition = PartitionKey(model, hour);
-        var filter = after is null
-            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
-            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {after}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {after ?? ""}");
+        if (version is not null)
+        {
+            filter += " and " + TableClient.CreateQueryFilter($"Version eq {version}");
+        }
+
         await foreach (var row in table.QueryIfExistsAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return new LoggedRow(row.RowKey, ToEntry(model, row));

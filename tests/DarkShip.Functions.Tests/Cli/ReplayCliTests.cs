@@ -82,9 +82,13 @@ public sealed class ReplayCliTests : IDisposable
     {
         public List<DateTimeOffset> Hours { get; } = [];
 
-        public IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, CancellationToken cancellationToken = default)
+        public IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, string? version = null, CancellationToken cancellationToken = default)
         {
-            Hours.Add(hour);
+            lock (Hours)
+            {
+                Hours.Add(hour); // hours are read a few at a time
+            }
+
             return AsyncEnumerable.Empty<LoggedRow>();
         }
     }

@@ -16,6 +16,7 @@ namespace DarkShip.Functions.Tests.Deploy;
 /// stand-in for the Application Insights ingestion endpoint: what arrives is what the alerts and the
 /// workbook query (see BicepTemplateTests), in the envelopes Application Insights stores.
 /// </summary>
+[Collection(DarkShip.Functions.Tests.Deploy.TelemetryProvidersCollection.Name)]
 public sealed class AzureMonitorExportTests
 {
     public AzureMonitorExportTests() =>

@@ -8,6 +8,7 @@ using OpenTelemetry.Trace;
 namespace DarkShip.Functions.Tests.Deploy;
 
 /// <summary>The optional OTLP export, against a loopback stand-in for a collector (OTLP over HTTP).</summary>
+[Collection(DarkShip.Functions.Tests.Deploy.TelemetryProvidersCollection.Name)]
 public sealed class OtlpExportTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 
 namespace DarkShip.Functions.Tests.Hosting;
 
+[Collection(DarkShip.Functions.Tests.Deploy.TelemetryProvidersCollection.Name)]
 public sealed class StartupChecksTests
 {
     [Fact]

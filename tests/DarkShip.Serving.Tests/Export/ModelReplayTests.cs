@@ -111,8 +111,8 @@ public sealed class ModelReplayTests
 
     private sealed class ListScanner(List<LoggedRow> rows) : IPredictionLogScanner
     {
-        public IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, CancellationToken cancellationToken = default) =>
-            rows.Where(r => r.Entry.Model == model && r.Entry.Timestamp >= hour && r.Entry.Timestamp < hour.AddHours(1) && (after is null || string.CompareOrdinal(r.RowKey, after) > 0))
+        public IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, string? version = null, CancellationToken cancellationToken = default) =>
+            rows.Where(r => r.Entry.Model == model && r.Entry.Timestamp >= hour && r.Entry.Timestamp < hour.AddHours(1) && (after is null || string.CompareOrdinal(r.RowKey, after) > 0) && (version is null || r.Entry.Version == version))
                 .OrderBy(r => r.RowKey, StringComparer.Ordinal).ToAsyncEnumerable();
     }
 
