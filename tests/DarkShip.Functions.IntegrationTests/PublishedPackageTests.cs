@@ -63,41 +63,16 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
         var (seeded, seedOutput) = await RunAsync(package.Executable, ["demo", "seed", "--folder", Path.Combine(DemoSystem.Root, "demo"), "--settings", "/nonexistent"],
             new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(2));
         Assert.True(seeded == 0, "demo seed failed in the published package:\n" + seedOutput);
-        var port = FreePort();
-        var start = new ProcessStartInfo(package.Executable, ["serve"]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = package.Folder };
-        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
-        start.Environment["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:9"; // nothing listens: the mirror's failures must not touch the answers
-        start.Environment["Serving__FeatureBudgetMilliseconds"] = "5000"; // this test is about what the trimmer kept, not a cold instance's first read
-        start.Environment["Serving__ModelRefreshSeconds"] = "1";
-        using var handler = Process.Start(start)!;
-        var log = new StringBuilder();
-        handler.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        handler.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        handler.BeginOutputReadLine();
-        handler.BeginErrorReadLine();
+        var (handler, log, client) = await ServeAsync(new Dictionary<string, string>
+        {
+            ["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:9", // nothing listens: the mirror's failures must not touch the answers
+            ["Serving__FeatureBudgetMilliseconds"] = "5000", // this test is about what the trimmer kept, not a cold instance's first read
+            ["Serving__ModelRefreshSeconds"] = "1",
+        });
+        using var process = handler;
+        using var http = client;
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-            var ready = false;
-            for (var i = 0; i < 600 && !ready && !handler.HasExited; i++)
-            {
-                try
-                {
-                    using var probe = await client.GetAsync("/");
-                    ready = probe.StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                if (!ready)
-                {
-                    await Task.Delay(50);
-                }
-            }
-
-            Assert.True(ready, "the published handler never became ready:\n" + log);
             using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new { amount = 250, hour_of_day = 3 } });
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -152,42 +127,17 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
             new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(2));
         Assert.True(seeded == 0, "demo seed failed in the published package:\n" + seedOutput);
         await using var ingestion = new LoopbackHttpServer(_ => (200, "application/json", "{\"itemsReceived\":0,\"itemsAccepted\":0,\"errors\":[]}"u8.ToArray()));
-        var port = FreePort();
-        var start = new ProcessStartInfo(package.Executable, ["serve"]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = package.Folder };
-        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
-        start.Environment["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:9"; // nothing listens: the mirror's loss is the exception logged
-        start.Environment["APPLICATIONINSIGHTS_CONNECTION_STRING"] = $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.Url}/;LiveEndpoint={ingestion.Url}/";
-        start.Environment["APPLICATIONINSIGHTS_STATSBEAT_DISABLED"] = "true"; // the exporter's own usage telemetry would leave loopback
-        start.Environment["OTEL_SERVICE_NAME"] = "darkship-package-test";
-        using var handler = Process.Start(start)!;
-        var log = new StringBuilder();
-        handler.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        handler.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-        handler.BeginOutputReadLine();
-        handler.BeginErrorReadLine();
+        var (handler, log, client) = await ServeAsync(new Dictionary<string, string>
+        {
+            ["MirrorHub__fullyQualifiedNamespace"] = "127.0.0.1:9", // nothing listens: the mirror's loss is the exception logged
+            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = $"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint={ingestion.Url}/;LiveEndpoint={ingestion.Url}/",
+            ["APPLICATIONINSIGHTS_STATSBEAT_DISABLED"] = "true", // the exporter's own usage telemetry would leave loopback
+            ["OTEL_SERVICE_NAME"] = "darkship-package-test",
+        });
+        using var process = handler;
+        using var http = client;
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-            var ready = false;
-            for (var i = 0; i < 600 && !ready && !handler.HasExited; i++)
-            {
-                try
-                {
-                    using var probe = await client.GetAsync("/");
-                    ready = probe.StatusCode == HttpStatusCode.OK;
-                }
-                catch (HttpRequestException)
-                {
-                }
-
-                if (!ready)
-                {
-                    await Task.Delay(50);
-                }
-            }
-
-            Assert.True(ready, "the published handler never became ready:\n" + log);
             using var response = await client.PostAsJsonAsync("/api/predict/fraud", new { features = new { amount = 250, hour_of_day = 3 } });
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             for (var i = 0; i < 600 && !Logged(log, "items lost"); i++)
@@ -232,6 +182,56 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
         Assert.True(stopped.ValueKind == JsonValueKind.Object, "the shutdown's QueueStoppedWithLosses log was not flushed: " + summary);
         Assert.Equal(("6400", "mirror"), (Property(stopped, "EventId"), Property(stopped, "Queue")));
         Assert.All(envelopes, e => Assert.Equal("darkship-package-test", e.GetProperty("tags").GetProperty("ai.cloud.role").GetString()));
+    }
+
+    /// <summary>
+    /// Launches the package's <c>serve</c> as the host does (its port in <c>FUNCTIONS_CUSTOMHANDLER_PORT</c>,
+    /// Azurite as its storage, <paramref name="environment"/> besides) and waits until it answers its readiness
+    /// probe. The caller stops it.
+    /// </summary>
+    private async Task<(Process Handler, StringBuilder Log, HttpClient Client)> ServeAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo(package.Executable, ["serve"]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = package.Folder };
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var handler = Process.Start(start)!;
+        var log = new StringBuilder();
+        handler.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        handler.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        handler.BeginOutputReadLine();
+        handler.BeginErrorReadLine();
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        var ready = false;
+        for (var i = 0; i < 600 && !ready && !handler.HasExited; i++)
+        {
+            try
+            {
+                using var probe = await client.GetAsync("/");
+                ready = probe.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (!ready)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        if (!ready)
+        {
+            handler.Kill(entireProcessTree: true);
+            Assert.Fail("the published handler never became ready:\n" + log);
+        }
+
+        return (handler, log, client);
     }
 
     private static bool Logged(StringBuilder log, string text)

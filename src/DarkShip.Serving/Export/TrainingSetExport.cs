@@ -79,6 +79,7 @@ public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore
             {
                 await foreach (var row in hour.Rows.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
+                    cancellationToken.ThrowIfCancellationRequested(); // buffered rows too: an interrupted export stops between rows
                     yield return row;
                 }
 
