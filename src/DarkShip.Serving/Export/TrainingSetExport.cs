@@ -75,7 +75,7 @@ public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore
 
         try
         {
-            while (readers.TryDequeue(out var hour))
+            while (readers.TryPeek(out var hour)) // the hour being handed on stays queued until it is done, so `finally` sees it too
             {
                 await foreach (var row in hour.Rows.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -84,6 +84,7 @@ public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore
                 }
 
                 await hour.Reading.ConfigureAwait(false);
+                readers.Dequeue();
                 StartNext();
             }
         }
