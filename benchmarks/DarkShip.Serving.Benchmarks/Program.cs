@@ -17,6 +17,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   outcomes [--models 10] [--outcomes 1000] one POST of outcomes joined to the model log (benchmarks/outcomes.sh)
 //   soak [--rate 100] [--minutes 10]         the whole local system at a fixed rate, a line a minute (benchmarks/soak.sh)
 //   shadow [--events 20000]                  ShadowScore's own cost with in-memory stores, one and two shadows (benchmarks/shadow.sh)
+//   timers [--models 50]                     DriftMonitor and PromoteModels at fleet size on AzureWebJobsStorage (benchmarks/timers.sh)
 var mode = args.FirstOrDefault() ?? "inprocess";
 var rate = Option("--rate", mode == "http" ? 300 : 1000);
 var seconds = Option("--seconds", mode == "http" ? 20 : 10);
@@ -62,6 +63,13 @@ if (mode == "outcomes")
 {
     // outcomes [--models 10] [--outcomes 1000]: one POST of outcomes joined to the model log (benchmarks/outcomes.sh).
     await OutcomeJoinBenchmark.RunAsync(Option("--models", 10), Option("--outcomes", 1000));
+    return;
+}
+
+if (mode == "timers")
+{
+    // timers [--models 50]: the timers over a fleet of models with three live versions each (benchmarks/timers.sh).
+    await FleetTimers.RunAsync(demo, Option("--models", 50));
     return;
 }
 
