@@ -57,34 +57,25 @@ public sealed class TableFeatureStore : IFeatureStore, IFeatureWriter
     }
 
     /// <inheritdoc />
-    public async ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {entityKey} and RowKey ge {HistoryRowKey(asOf)} and RowKey lt {LatestRowKey}");
-        try
-        {
-            await foreach (var entity in Table(group).QueryAsync<TableEntity>(filter, maxPerPage: 1, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                return ToRow(entity);
-            }
-        }
-        catch (Azure.RequestFailedException e) when (e.Status == 404)
-        {
-            // the group's table does not exist: nothing was ever ingested
-        }
-
-        return null;
-    }
+    /// <remarks>The history read of the instant alone: one row, one page of one.</remarks>
+    public async ValueTask<FeatureRow?> GetAsOfAsync(string group, string entityKey, DateTimeOffset asOf, CancellationToken cancellationToken = default) =>
+        (await ReadHistoryAsync(group, entityKey, asOf, asOf, pageSize: 1, cancellationToken).ConfigureAwait(false)) is [var row] ? row : null;
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<FeatureRow>> GetHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        ReadHistoryAsync(group, entityKey, from, to, HistoryPageSize, cancellationToken);
+
+    /// <summary>
+    /// From the newest history row at or before <paramref name="to"/> onwards (inverted keys: back in time),
+    /// until the first one at or before <paramref name="from"/>: the snapshot in effect when the range begins.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<FeatureRow>> ReadHistoryAsync(string group, string entityKey, DateTimeOffset from, DateTimeOffset to, int pageSize, CancellationToken cancellationToken)
     {
-        // From the newest history row at or before `to` onwards (inverted keys: back in time), until the
-        // first one at or before `from`: the snapshot in effect when the range begins.
         var rows = new List<FeatureRow>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {entityKey} and RowKey ge {HistoryRowKey(to)} and RowKey lt {LatestRowKey}");
         try
         {
-            await foreach (var entity in Table(group).QueryAsync<TableEntity>(filter, maxPerPage: HistoryPageSize, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var entity in Table(group).QueryAsync<TableEntity>(filter, maxPerPage: pageSize, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 var row = ToRow(entity);
                 rows.Add(row);
