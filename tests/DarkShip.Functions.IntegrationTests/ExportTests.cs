@@ -65,7 +65,7 @@ public sealed class ExportTests(AzuriteFixture azurite) : IDisposable
         Assert.False(File.Exists(resumed.FullName + ".checkpoint"));
         var lines = File.ReadAllLines(whole.FullName);
         Assert.Equal(1 + 850, lines.Length); // header + the labelled half
-        Assert.StartsWith("prediction_id,model,version,arm,served,predicted_at,observed_at,label,score,amount,hour_of_day,segment", lines[0], StringComparison.Ordinal);
+        Assert.Equal("prediction_id,model,version,arm,served,predicted_at,observed_at,label,score,amount,hour_of_day,segment,channel", lines[0]);
         Assert.Equal(lines.Length - 1, lines.Skip(1).Select(l => l.Split(',')[0]).Distinct().Count());
     }
 
@@ -82,6 +82,133 @@ public sealed class ExportTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal(2, code);
         Assert.Equal("precious", File.ReadAllText(output.FullName));
         Assert.Contains("--overwrite", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_parquet_export_holds_the_csv_exports_values_typed_as_an_independent_reader_reads_them()
+    {
+        var (log, outcomes, _) = await SeedAsync(rows: 1300);
+        var range = new ExportRange(model, Start, Start.AddHours(3), null, KeepUnlabelled: true);
+        var csv = new FileInfo(Path.Combine(folder.FullName, "train.csv"));
+        var parquet = new FileInfo(Path.Combine(folder.FullName, "train.parquet"));
+        Assert.Equal(0, await ExportCli.RunAsync(new TrainingSetExporter(log, outcomes), range, "csv", csv, false, TextWriter.Null, CancellationToken.None));
+
+        Assert.Equal(0, await ExportCli.RunAsync(new TrainingSetExporter(log, outcomes), range, "parquet", parquet, false, TextWriter.Null, CancellationToken.None,
+            manifests: new ChannelIsACategory(), parquetRowGroupRows: 1000));
+
+        var (types, rows) = ReadWithDuckDb(parquet);
+        Assert.Equal("VARCHAR VARCHAR VARCHAR VARCHAR BOOLEAN TIMESTAMP WITH TIME ZONE TIMESTAMP WITH TIME ZONE DOUBLE FLOAT FLOAT FLOAT FLOAT VARCHAR", string.Join(" ", types));
+        var lines = File.ReadAllLines(csv.FullName);
+        Assert.Equal("prediction_id,model,version,arm,served,predicted_at,observed_at,label,score,amount,hour_of_day,segment,channel", lines[0]);
+        Assert.Equal(lines.Length - 1, rows.Count);
+        Assert.Equal(2600, rows.Count); // both versions, every row, in the CSV's order
+        string[] channels = ["web", "app", "pos"];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var expected = lines[i + 1].Split(',');
+            var actual = rows[i];
+            Assert.Equal<string>(expected[..5], [(string)actual[0]!, (string)actual[1]!, (string)actual[2]!, (string)actual[3]!, (bool)actual[4]! ? "true" : "false"]);
+            Assert.Equal(Micros(expected[5]), ToUtc(actual[5]!)); // times to the microsecond, the finest Spark reads
+            Assert.Equal(expected[6] == "" ? null : Micros(expected[6]), actual[6] is null ? (DateTimeOffset?)null : ToUtc(actual[6]!));
+            Assert.Equal(expected[7] == "" ? null : double.Parse(expected[7], System.Globalization.CultureInfo.InvariantCulture), (double?)actual[7]);
+            for (var c = 8; c < 12; c++)
+            {
+                Assert.Equal(expected[c] == "" ? null : float.Parse(expected[c], System.Globalization.CultureInfo.InvariantCulture), (float?)actual[c]); // the float itself, not a rounding
+            }
+
+            var code = expected[12] == "" ? -1 : int.Parse(expected[12], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(code is >= 0 and < 3 ? channels[code] : null, (string?)actual[12]); // code 3 is not a listed label: null, as it was served (missing)
+        }
+
+        Assert.Contains(rows, r => r[12] is null);
+        Assert.Contains(rows, r => r[11] is null);
+        Assert.Contains(rows, r => r[7] is null);
+    }
+
+    [Fact]
+    public async Task An_interrupted_parquet_export_resumes_at_its_last_row_group_and_ends_as_an_uninterrupted_one()
+    {
+        var (log, outcomes, _) = await SeedAsync(rows: 1700);
+        var range = new ExportRange(model, Start, Start.AddHours(3), "1", KeepUnlabelled: true);
+        var whole = new FileInfo(Path.Combine(folder.FullName, "whole.parquet"));
+        var resumed = new FileInfo(Path.Combine(folder.FullName, "resumed.parquet"));
+        Assert.Equal(0, await ExportCli.RunAsync(new TrainingSetExporter(log, outcomes), range, "parquet", whole, false, TextWriter.Null, CancellationToken.None, parquetRowGroupRows: 500));
+
+        using var stop = new CancellationTokenSource();
+        Assert.Equal(1, await ExportCli.RunAsync(new TrainingSetExporter(log, outcomes), range, "parquet", resumed, false, new StopAtFirstCheckpoint(stop), stop.Token, parquetRowGroupRows: 500));
+        Assert.True(File.Exists(resumed.FullName + ".checkpoint"));
+        var (_, partial) = ReadWithDuckDb(resumed); // whole at every checkpoint: a reader can open it
+        Assert.InRange(partial.Count, 500, 1699);
+        File.AppendAllText(resumed.FullName, "bytes after the checkpoint");
+        using var progress = new StringWriter();
+        Assert.True(await ExportCli.RunAsync(new TrainingSetExporter(log, outcomes), range, "parquet", resumed, false, progress, CancellationToken.None, parquetRowGroupRows: 500) == 0, progress.ToString());
+
+        Assert.Contains("resuming after ", progress.ToString(), StringComparison.Ordinal);
+        var (_, expected) = ReadWithDuckDb(whole);
+        var (_, actual) = ReadWithDuckDb(resumed);
+        Assert.Equal(1700, expected.Count);
+        Assert.Equal(expected.Select(r => string.Join("|", r)), actual.Select(r => string.Join("|", r)));
+        Assert.False(File.Exists(resumed.FullName + ".checkpoint"));
+    }
+
+    /// <summary>A CSV time (100 ns ticks) cut to whole microseconds.</summary>
+    private static DateTimeOffset Micros(string csv)
+    {
+        var at = DateTimeOffset.Parse(csv, System.Globalization.CultureInfo.InvariantCulture);
+        return at.AddTicks(-(at.UtcTicks % 10));
+    }
+
+    private static DateTimeOffset ToUtc(object value) => value switch
+    {
+        DateTimeOffset o => o.ToUniversalTime(),
+        DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
+        _ => throw new InvalidCastException(value.GetType().Name),
+    };
+
+    /// <summary>Every row of a Parquet file in file order, read by DuckDB, with the column types DuckDB sees.</summary>
+    private static (List<string> Types, List<object?[]> Rows) ReadWithDuckDb(FileInfo file)
+    {
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SET TimeZone = 'UTC'; SELECT * FROM read_parquet('{file.FullName.Replace("'", "''", StringComparison.Ordinal)}')";
+        using var reader = command.ExecuteReader();
+        var types = new List<string>();
+        using (var describe = connection.CreateCommand())
+        {
+            describe.CommandText = $"SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet('{file.FullName.Replace("'", "''", StringComparison.Ordinal)}'))";
+            using var d = describe.ExecuteReader();
+            while (d.Read())
+            {
+                types.Add(d.GetString(0));
+            }
+        }
+
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var values = new object?[reader.FieldCount];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(values);
+        }
+
+        return (types, rows);
+    }
+
+    /// <summary>The registry's manifests as far as the Parquet writer asks: <c>channel</c> is a category of three labels.</summary>
+    private sealed class ChannelIsACategory : IServedManifests
+    {
+        private static readonly Serving.Manifests.ModelManifest Manifest = Serving.Manifests.ManifestReader.Parse("""
+            { "name": "m", "output": "probability", "groups": {},
+              "features": [ { "name": "amount" }, { "name": "hour_of_day" }, { "name": "segment" },
+                            { "name": "channel", "type": "category", "categories": ["web", "app", "pos"] } ] }
+            """u8);
+
+        public ValueTask<Serving.Manifests.ModelManifest?> FindAsync(string model, string version, CancellationToken cancellationToken = default) => ValueTask.FromResult<Serving.Manifests.ModelManifest?>(Manifest);
     }
 
     /// <summary>
@@ -102,7 +229,7 @@ public sealed class ExportTests(AzuriteFixture azurite) : IDisposable
         {
             var id = PredictionId.New(time);
             ids.Add(id);
-            KeyValuePair<string, float>[] features = [new("amount", (float)(random.NextDouble() * 1000)), new("hour_of_day", i % 24), new("segment", i % 7 == 0 ? float.NaN : 0.1f * (i % 3))];
+            KeyValuePair<string, float>[] features = [new("amount", (float)(random.NextDouble() * 1000)), new("hour_of_day", i % 24), new("segment", i % 7 == 0 ? float.NaN : 0.1f * (i % 3)), new("channel", i % 11 == 0 ? float.NaN : i % 4)];
             foreach (var (version, arm) in new[] { ("1", "champion"), ("2", "shadow") })
             {
                 var entry = new PredictionLogEntry(id, model, version, arm, version == "1", time.GetUtcNow(), null, new Dictionary<string, string> { ["consumer"] = $"c{i}" },

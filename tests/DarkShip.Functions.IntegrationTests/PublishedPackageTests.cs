@@ -105,6 +105,7 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
             }
 
             Assert.True(status == "joined", "the outcome never joined its logged prediction:\n" + log);
+            await ExportsTheJoinedPredictionAsParquetAsync(predictionId!);
 
             using var invocation = await client.PostAsync("/DriftMonitor", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, invocation.StatusCode);
@@ -281,6 +282,38 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
         finally
         {
             folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// <c>export --format parquet</c> by the package (Parquet.Net through the trimmer, the category's label from the
+    /// registered manifest): the prediction <paramref name="predictionId"/> with its label, read back by DuckDB.
+    /// </summary>
+    private async Task ExportsTheJoinedPredictionAsParquetAsync(string predictionId)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"darkship-package-{Guid.NewGuid():N}.parquet");
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            var (code, text) = await RunAsync(package.Executable,
+                ["export", "--model", "fraud", "--version", "1", "--from", now.AddHours(-1).ToString("O"), "--to", now.AddMinutes(5).ToString("O"), "--format", "parquet", "--output", output, "--settings", "/nonexistent"],
+                new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(1));
+            Assert.True(code == 0, "export --format parquet failed in the published package:\n" + text);
+
+            using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT label, store_category, typeof(store_category), amount FROM read_parquet('{output}') WHERE prediction_id = '{predictionId}'";
+            using var reader = command.ExecuteReader();
+            Assert.True(reader.Read(), "the joined prediction is not in the export:\n" + text);
+            Assert.Equal(1.0, reader.GetDouble(0));
+            Assert.Equal(DemoSystem.LatestRow("store.csv", "s9")["category"], reader.GetString(1));
+            Assert.Equal("VARCHAR", reader.GetString(2));
+            Assert.Equal(250f, reader.GetFloat(3));
+        }
+        finally
+        {
+            File.Delete(output);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using DarkShip.Serving.Export;
@@ -24,8 +23,8 @@ internal static class ExportCommand
         var from = new Option<DateTimeOffset>("--from") { Description = "First prediction time, e.g. 2026-11-01 (UTC unless an offset is given).", Required = true };
         var to = new Option<DateTimeOffset>("--to") { Description = "Last prediction time, exclusive, e.g. 2026-11-15.", Required = true };
         var version = new Option<string?>("--version") { Description = "Only this version's predictions." };
-        var format = new Option<string>("--format") { Description = "csv or jsonl.", DefaultValueFactory = _ => "csv" };
-        format.AcceptOnlyFromAmong("csv", "jsonl");
+        var format = new Option<string>("--format") { Description = "csv, jsonl or parquet (typed columns; category features as their labels).", DefaultValueFactory = _ => "csv" };
+        format.AcceptOnlyFromAmong(ExportCli.Formats);
         var output = new Option<FileInfo>("--output") { Description = "The file to write.", Required = true };
         var dropUnlabelled = new Option<bool>("--drop-unlabelled") { Description = "Leave out predictions without an outcome (kept, label empty, by default)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file (one with a checkpoint is resumed instead)." };
@@ -42,6 +41,7 @@ internal static class ExportCommand
                 return 2;
             }
 
+            var manifests = new RegisteredManifests(account.Registry(), account.Artifacts());
             PointInTimeFeatures? pointInTime = null;
             if (r.GetValue(features) is { } manifestFile)
             {
@@ -61,12 +61,12 @@ internal static class ExportCommand
                     return 2;
                 }
 
-                pointInTime = new PointInTimeFeatures(account.FeatureStore(), new RegisteredManifests(account.Registry(), account.Artifacts()), new FeaturePlan(manifest), readAheadTo: ToUtc(r.GetValue(to)));
+                pointInTime = new PointInTimeFeatures(account.FeatureStore(), manifests, new FeaturePlan(manifest), readAheadTo: ToUtc(r.GetValue(to)));
             }
 
             var range = new ExportRange(r.GetValue(model)!, ToUtc(r.GetValue(from)), ToUtc(r.GetValue(to)), r.GetValue(version), !r.GetValue(dropUnlabelled));
             var exporter = new TrainingSetExporter(account.PredictionLog(), account.Outcomes());
-            return await ExportCli.RunAsync(exporter, range, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(overwrite), error, ct, pointInTime);
+            return await ExportCli.RunAsync(exporter, range, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(overwrite), error, ct, pointInTime, manifests);
         });
         return command;
     }
@@ -77,10 +77,19 @@ internal static class ExportCommand
 /// <summary>The export's file handling: formats, checkpoints and resuming.</summary>
 internal static class ExportCli
 {
-    /// <summary>Rows between checkpoints.</summary>
-    public const int CheckpointEvery = 500;
+    /// <summary>The formats <c>--format</c> takes.</summary>
+    public static readonly string[] Formats = ["csv", "jsonl", "parquet"];
 
-    public static async Task<int> RunAsync(TrainingSetExporter exporter, ExportRange range, string format, FileInfo output, bool overwrite, TextWriter progress, CancellationToken cancellationToken, PointInTimeFeatures? pointInTime = null)
+    /// <summary>
+    /// Writes <paramref name="range"/>'s rows to <paramref name="output"/> in <paramref name="format"/>, resuming from its
+    /// checkpoint when one is there; <paramref name="pointInTime"/> adds a manifest's features as of each prediction;
+    /// <paramref name="manifests"/> gives a Parquet export the labels of category features; <paramref name="parquetRowGroupRows"/>
+    /// rows make a Parquet row group (and lie between its checkpoints). Progress and problems go to <paramref name="progress"/>.
+    /// Stops between rows on <paramref name="cancellationToken"/>, leaving a checkpoint; <paramref name="overwrite"/> replaces an
+    /// output without one. Takes its rows from <paramref name="exporter"/>. 0 done, 1 stopped (resumable), 2 bad input.
+    /// </summary>
+    public static async Task<int> RunAsync(TrainingSetExporter exporter, ExportRange range, string format, FileInfo output, bool overwrite, TextWriter progress, CancellationToken cancellationToken,
+        PointInTimeFeatures? pointInTime = null, IServedManifests? manifests = null, int parquetRowGroupRows = ParquetTrainingSetFile.RowGroupRows)
     {
         if (range.To <= range.From)
         {
@@ -109,62 +118,48 @@ internal static class ExportCli
             return 2;
         }
 
-        await using var file = new FileStream(output.FullName, resume is null ? FileMode.Create : FileMode.Open, FileAccess.Write);
+        await using var file = new FileStream(output.FullName, resume is null ? FileMode.Create : FileMode.Open, FileAccess.ReadWrite);
         file.SetLength(resume?.Bytes ?? 0); // a resumed export drops whatever was written after its checkpoint
         file.Position = file.Length;
-        await using var writer = new StreamWriter(file, new UTF8Encoding(false)) { NewLine = "\n" };
+        await using TrainingSetFile writer = format switch
+        {
+            "csv" => new CsvTrainingSetFile(file, resume?.Columns),
+            "jsonl" => new JsonlTrainingSetFile(file),
+            "parquet" => new ParquetTrainingSetFile(file, resume?.Columns, manifests, pointInTime?.Plan.Manifest, parquetRowGroupRows),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "csv, jsonl or parquet"),
+        };
         var rows = resume?.Rows ?? 0;
         var labelled = resume?.Labelled ?? 0;
-        var columns = resume?.Columns;
         var position = resume?.Position;
         try
         {
-            await foreach (var (row, added) in Rows(exporter.ReadAsync(range, position, cancellationToken), pointInTime, cancellationToken))
+            await foreach (var row in Rows(exporter.ReadAsync(range, position, cancellationToken), pointInTime, cancellationToken))
             {
-                if (format == "csv")
+                if (!await writer.WriteAsync(row, cancellationToken))
                 {
-                    if (columns is null)
-                    {
-                        columns = Columns.Of(row, added);
-                        await writer.WriteLineAsync(columns.Header());
-                    }
-
-                    if (!columns.Fits(row, added))
-                    {
-                        await progress.WriteLineAsync($"export: version {row.Row.Entry.Version} has other features than the first rows; export one --version at a time, or use --format jsonl.");
-                        await SaveAsync(writer, file, checkpointFile, identity, position!, rows, labelled, columns);
-                        return 2;
-                    }
-
-                    await writer.WriteLineAsync(columns.Line(row, added));
-                }
-                else
-                {
-                    await writer.WriteLineAsync(Json(row, added));
+                    await progress.WriteLineAsync($"export: version {row.Row.Row.Entry.Version} has other features than the first rows; export one --version at a time, or use --format jsonl.");
+                    await SaveAsync(writer, checkpointFile, identity, position, rows, labelled);
+                    return 2;
                 }
 
                 rows++;
-                labelled += row.Label is null ? 0 : 1;
-                position = new ExportPosition(TrainingSetExporter.Floor(PredictionId.TimestampOf(row.Row.Entry.PredictionId) ?? row.Row.Entry.Timestamp), row.Row.RowKey);
-                if (rows % CheckpointEvery == 0)
+                labelled += row.Row.Label is null ? 0 : 1;
+                position = new ExportPosition(TrainingSetExporter.Floor(PredictionId.TimestampOf(row.Row.Row.Entry.PredictionId) ?? row.Row.Row.Entry.Timestamp), row.Row.Row.RowKey);
+                if (writer.CommitDue)
                 {
-                    await SaveAsync(writer, file, checkpointFile, identity, position, rows, labelled, columns);
+                    await SaveAsync(writer, checkpointFile, identity, position, rows, labelled);
                     await progress.WriteAsync($"\rexport: {rows} rows ({labelled} labelled), at {position.Hour:yyyy-MM-dd HH}:00   ");
                 }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or Azure.RequestFailedException or HttpRequestException)
         {
-            if (position is not null)
-            {
-                await SaveAsync(writer, file, checkpointFile, identity, position, rows, labelled, columns);
-            }
-
+            await SaveAsync(writer, checkpointFile, identity, position, rows, labelled);
             await progress.WriteLineAsync($"\nexport: stopped after {rows} rows ({e.Message}); run the same command again to resume.");
             return 1;
         }
 
-        await writer.FlushAsync(CancellationToken.None);
+        await writer.CommitAsync(CancellationToken.None);
         checkpointFile.Refresh();
         if (checkpointFile.Exists)
         {
@@ -175,24 +170,30 @@ internal static class ExportCli
         return 0;
     }
 
-    private static async Task SaveAsync(StreamWriter writer, FileStream file, FileInfo checkpointFile, string identity, ExportPosition position, long rows, long labelled, Columns? columns)
+    /// <summary>Commits what was written and records it, unless nothing was (then there is nothing to resume from).</summary>
+    private static async Task SaveAsync(TrainingSetFile writer, FileInfo checkpointFile, string identity, ExportPosition? position, long rows, long labelled)
     {
-        await writer.FlushAsync(CancellationToken.None);
-        var checkpoint = new Checkpoint(identity, position, file.Position, rows, labelled, columns);
+        if (position is null)
+        {
+            return;
+        }
+
+        var bytes = await writer.CommitAsync(CancellationToken.None);
+        var checkpoint = new Checkpoint(identity, position, bytes, rows, labelled, writer.Columns);
         var temporary = checkpointFile.FullName + ".tmp";
         await File.WriteAllTextAsync(temporary, checkpoint.Write(), CancellationToken.None);
         File.Move(temporary, checkpointFile.FullName, overwrite: true); // a checkpoint is replaced whole or not at all
     }
 
     /// <summary>The rows, each with the features <paramref name="pointInTime"/>'s manifest adds (name and value as it would have been served then), if any.</summary>
-    private static async IAsyncEnumerable<(TrainingRow Row, IReadOnlyList<KeyValuePair<string, float>> Added)> Rows(
+    private static async IAsyncEnumerable<ExportedRow> Rows(
         IAsyncEnumerable<TrainingRow> rows, PointInTimeFeatures? pointInTime, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (pointInTime is null)
         {
             await foreach (var row in rows.WithCancellation(cancellationToken))
             {
-                yield return (row, []);
+                yield return new ExportedRow(row, []);
             }
 
             yield break;
@@ -211,88 +212,8 @@ internal static class ExportCli
                 }
             }
 
-            yield return (filled.Row, added);
+            yield return new ExportedRow(filled.Row, added);
         }
-    }
-
-    private static string Json(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added)
-    {
-        var e = row.Row.Entry;
-        using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            w.WriteString("predictionId", e.PredictionId);
-            w.WriteString("model", e.Model);
-            w.WriteString("version", e.Version);
-            w.WriteString("arm", e.Arm);
-            w.WriteBoolean("served", e.Served);
-            w.WriteString("predictedAt", e.Timestamp);
-            if (row.Label is { } label)
-            {
-                w.WriteNumber("label", label);
-                w.WriteString("observedAt", row.ObservedAt!.Value);
-            }
-            else
-            {
-                w.WriteNull("label");
-                w.WriteNull("observedAt");
-            }
-
-            w.WriteStartArray("scores");
-            foreach (var s in e.Scores)
-            {
-                w.WriteRawValue(F(s), skipInputValidation: true);
-            }
-
-            w.WriteEndArray();
-            w.WritePropertyName("features");
-            Serving.Mirror.MirrorEventJson.WriteFeatures(w, e.Features);
-            if (added.Count > 0)
-            {
-                w.WritePropertyName("pointInTimeFeatures");
-                Serving.Mirror.MirrorEventJson.WriteFeatures(w, added);
-            }
-
-            w.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
-
-    /// <summary>A float as the model log writes it (round-trip form), so exported values equal served ones byte for byte.</summary>
-    private static string F(float f) => f.ToString("R", CultureInfo.InvariantCulture);
-
-    /// <summary>The CSV columns, fixed by the first row: its score count, feature names and the names of the features a <c>--features</c> manifest adds.</summary>
-    internal sealed record Columns(int Scores, IReadOnlyList<string> Features, IReadOnlyList<string> Added)
-    {
-        public static Columns Of(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added) =>
-            new(row.Row.Entry.Scores.Length, [.. row.Row.Entry.Features.Select(f => f.Key)], [.. added.Select(f => f.Key)]);
-
-        public bool Fits(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added) =>
-            row.Row.Entry.Scores.Length == Scores && row.Row.Entry.Features.Select(f => f.Key).SequenceEqual(Features, StringComparer.Ordinal)
-            && added.Select(f => f.Key).SequenceEqual(Added, StringComparer.Ordinal);
-
-        public string Header() => string.Join(",", new[] { "prediction_id", "model", "version", "arm", "served", "predicted_at", "observed_at", "label" }
-            .Concat(Scores == 1 ? ["score"] : Enumerable.Range(0, Scores).Select(i => $"score_{i}"))
-            .Concat(Features.Select(Quote))
-            .Concat(Added.Select(Quote)));
-
-        public string Line(TrainingRow row, IReadOnlyList<KeyValuePair<string, float>> added)
-        {
-            var e = row.Row.Entry;
-            return string.Join(",", new[]
-                {
-                    e.PredictionId, Quote(e.Model), Quote(e.Version), e.Arm, e.Served ? "true" : "false",
-                    e.Timestamp.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-                    row.ObservedAt?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) ?? "",
-                    row.Label?.ToString("R", CultureInfo.InvariantCulture) ?? "",
-                }
-                .Concat(e.Scores.Select(F))
-                .Concat(e.Features.Concat(added).Select(f => float.IsFinite(f.Value) ? F(f.Value) : "")));
-        }
-
-        private static string Quote(string s) => s.AsSpan().IndexOfAny(",\"\n") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
     }
 
     /// <summary>Where an export stands on disk.</summary>
@@ -313,20 +234,12 @@ internal static class ExportCli
                 if (Columns is not null)
                 {
                     w.WriteNumber("scores", Columns.Scores);
-                    w.WriteStartArray("features");
-                    foreach (var f in Columns.Features)
+                    WriteNames(w, "features", Columns.Features);
+                    WriteNames(w, "added", Columns.Added);
+                    if (Columns.Categorical is not null)
                     {
-                        w.WriteStringValue(f);
+                        WriteNames(w, "categorical", Columns.Categorical);
                     }
-
-                    w.WriteEndArray();
-                    w.WriteStartArray("added");
-                    foreach (var f in Columns.Added)
-                    {
-                        w.WriteStringValue(f);
-                    }
-
-                    w.WriteEndArray();
                 }
 
                 w.WriteEndObject();
@@ -340,10 +253,23 @@ internal static class ExportCli
             using var doc = JsonDocument.Parse(json);
             var r = doc.RootElement;
             var columns = r.TryGetProperty("features", out var f)
-                ? new Columns(r.GetProperty("scores").GetInt32(), [.. f.EnumerateArray().Select(x => x.GetString()!)], [.. r.GetProperty("added").EnumerateArray().Select(x => x.GetString()!)])
+                ? new Columns(r.GetProperty("scores").GetInt32(), Names(f), Names(r.GetProperty("added")), r.TryGetProperty("categorical", out var c) ? Names(c) : null)
                 : null;
             return new Checkpoint(r.GetProperty("identity").GetString()!, new ExportPosition(r.GetProperty("hour").GetDateTimeOffset(), r.GetProperty("after").GetString()),
                 r.GetProperty("bytes").GetInt64(), r.GetProperty("rows").GetInt64(), r.GetProperty("labelled").GetInt64(), columns);
         }
+
+        private static void WriteNames(Utf8JsonWriter w, string name, IReadOnlyList<string> names)
+        {
+            w.WriteStartArray(name);
+            foreach (var n in names)
+            {
+                w.WriteStringValue(n);
+            }
+
+            w.WriteEndArray();
+        }
+
+        private static string[] Names(JsonElement array) => [.. array.EnumerateArray().Select(x => x.GetString()!)];
     }
 }
