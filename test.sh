@@ -7,10 +7,11 @@ cd "$(dirname "$0")"
 [ -d node_modules/azurite ] || npm ci --no-audit --no-fund >/dev/null
 
 # Debian packages the tests need: python3-xgboost (the round-trip test trains a model on an exported
-# training set with real XGBoost) and libgomp1 (OpenMP: LightGBM's native library, which ML.NET's
-# LightGBM trainer and models load).
+# training set with real XGBoost), python3-avro (an independent reader of the Capture files DarkShip writes)
+# and libgomp1 (OpenMP: LightGBM's native library, which ML.NET's LightGBM trainer and models load).
 wanted=()
 /usr/bin/python3 -c "import xgboost" 2>/dev/null || wanted+=(python3-xgboost)
+/usr/bin/python3 -c "import avro.datafile" 2>/dev/null || wanted+=(python3-avro)
 ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || wanted+=(libgomp1)
 if [ ${#wanted[@]} -gt 0 ]; then
   echo "test.sh: installing ${wanted[*]} (Debian)"

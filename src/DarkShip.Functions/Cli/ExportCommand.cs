@@ -29,10 +29,16 @@ internal static class ExportCommand
         var dropUnlabelled = new Option<bool>("--drop-unlabelled") { Description = "Leave out predictions without an outcome (kept, label empty, by default)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file (one with a checkpoint is resumed instead)." };
         var features = new Option<FileInfo?>("--features") { Description = "A manifest whose features the log does not hold are added, read from the feature store as of each prediction's timestamp." };
-        var command = new Command("export", "Write a training set from the model log: features as served, labels from outcomes; resumable.")
+        var source = new TrafficSource();
+        var command = new Command("export", "Write a training set from the model log (or Event Hubs Capture): features as served, labels from outcomes; resumable.")
         {
             model, from, to, version, format, output, dropUnlabelled, overwrite, features, settings,
         };
+        foreach (var option in source.Options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (r, ct) =>
         {
             var error = r.InvocationConfiguration.Error;
@@ -65,8 +71,26 @@ internal static class ExportCommand
             }
 
             var range = new ExportRange(r.GetValue(model)!, ToUtc(r.GetValue(from)), ToUtc(r.GetValue(to)), r.GetValue(version), !r.GetValue(dropUnlabelled));
-            var exporter = new TrainingSetExporter(account.PredictionLog(), account.Outcomes());
-            return await ExportCli.RunAsync(exporter, range, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(overwrite), error, ct, pointInTime, manifests);
+            Traffic? traffic;
+            try
+            {
+                traffic = await source.OpenAsync(r, account, manifests, "export", error, ct);
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+            {
+                await error.WriteLineAsync($"export: Capture could not be listed: {e.Message}");
+                return 1;
+            }
+
+            if (traffic is null)
+            {
+                return 2;
+            }
+
+            var exporter = new TrainingSetExporter(traffic.Log, account.Outcomes());
+            var code = await ExportCli.RunAsync(exporter, range, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(overwrite), error, ct, pointInTime, manifests);
+            await TrafficSource.ReportAsync(traffic, "export", error);
+            return code;
         });
         return command;
     }

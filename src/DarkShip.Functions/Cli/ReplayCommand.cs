@@ -29,10 +29,16 @@ internal static class ReplayCommand
         var from = new Option<DateTimeOffset>("--from") { Description = "First prediction time, e.g. 2026-11-01 (UTC unless an offset is given).", Required = true };
         var to = new Option<DateTimeOffset>("--to") { Description = "Last prediction time, exclusive.", Required = true };
         var rows = new Option<FileInfo?>("--output") { Description = "Also write every replayed request (ids, both scores, label, degraded) to this CSV." };
-        var command = new Command("replay", "Score a candidate on logged traffic with point-in-time features; compare it with the champion as the shadow path does.")
+        var source = new TrafficSource();
+        var command = new Command("replay", "Score a candidate on logged traffic (the model log or Event Hubs Capture) with point-in-time features; compare it with the champion as the shadow path does.")
         {
             model, candidate, manifest, from, to, rows, settings,
         };
+        foreach (var option in source.Options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (r, ct) =>
         {
             var error = r.InvocationConfiguration.Error;
@@ -41,8 +47,27 @@ internal static class ReplayCommand
                 return 2;
             }
 
-            var cli = new ReplayCli(account.PredictionLog(), account.Outcomes(), account.FeatureStore(), new RegisteredManifests(account.Registry(), account.Artifacts()), TimeProvider.System, r.InvocationConfiguration.Output, error);
-            return await cli.RunAsync(r.GetValue(model)!, r.GetValue(candidate)!, r.GetValue(manifest)!, r.GetValue(from).ToUniversalTime(), r.GetValue(to).ToUniversalTime(), r.GetValue(rows), ct);
+            var manifests = new RegisteredManifests(account.Registry(), account.Artifacts());
+            Traffic? traffic;
+            try
+            {
+                traffic = await source.OpenAsync(r, account, manifests, "replay", error, ct);
+            }
+            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+            {
+                await error.WriteLineAsync($"replay: Capture could not be listed: {e.Message}");
+                return 1;
+            }
+
+            if (traffic is null)
+            {
+                return 2;
+            }
+
+            var cli = new ReplayCli(traffic.Log, account.Outcomes(), account.FeatureStore(), manifests, TimeProvider.System, r.InvocationConfiguration.Output, error);
+            var code = await cli.RunAsync(r.GetValue(model)!, r.GetValue(candidate)!, r.GetValue(manifest)!, r.GetValue(from).ToUniversalTime(), r.GetValue(to).ToUniversalTime(), r.GetValue(rows), ct);
+            await TrafficSource.ReportAsync(traffic, "replay", error);
+            return code;
         });
         return command;
     }

@@ -21,10 +21,17 @@ internal sealed class LocalEventHub
     private int roundRobin = -1;
     private readonly Serving.ProgressSignal checkpointed = new();
 
-    public LocalEventHub(string name, int partitionCount, TimeProvider time)
+    private readonly Action<string, StoredEvent>? stored;
+
+    /// <param name="name">The hub's name.</param>
+    /// <param name="partitionCount">Its partitions.</param>
+    /// <param name="time">Stamps enqueue times.</param>
+    /// <param name="stored">Sees every event as stored, with its partition (Capture).</param>
+    public LocalEventHub(string name, int partitionCount, TimeProvider time, Action<string, StoredEvent>? stored = null)
     {
         Name = name;
         this.time = time;
+        this.stored = stored;
         Partitions = [.. Enumerable.Range(0, partitionCount).Select(i => new Partition(i.ToString(System.Globalization.CultureInfo.InvariantCulture), checkpointed.Pulse))];
     }
 
@@ -43,7 +50,9 @@ internal sealed class LocalEventHub
         var now = time.GetUtcNow();
         foreach (var e in events)
         {
-            PartitionFor(e.PartitionKey).Append(e, now);
+            var partition = PartitionFor(e.PartitionKey);
+            var kept = partition.Append(e, now);
+            stored?.Invoke(partition.Id, kept);
         }
     }
 
@@ -80,15 +89,18 @@ internal sealed class LocalEventHub
             }
         }
 
-        public void Append(HubEvent e, DateTimeOffset enqueued)
+        public StoredEvent Append(HubEvent e, DateTimeOffset enqueued)
         {
+            StoredEvent kept;
             lock (gate)
             {
-                pending.Add(new StoredEvent(nextSequence++, nextOffset, e.Body, e.PartitionKey, enqueued, e.Properties ?? []));
+                kept = new StoredEvent(nextSequence++, nextOffset, e.Body, e.PartitionKey, enqueued, e.Properties ?? []);
+                pending.Add(kept);
                 nextOffset += Encoding.UTF8.GetByteCount(e.Body);
             }
 
             arrived.Release();
+            return kept;
         }
 
         /// <summary>Up to <paramref name="max"/> events from the head, waiting until there is at least one.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DarkShip.Functions.Definitions;
+using Azure.Storage.Blobs;
 using DarkShip.Functions.Hosting;
 
 namespace DarkShip.Functions.Local;
@@ -31,6 +32,12 @@ internal static partial class LocalFrontDoor
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false }) { BaseAddress = handler, Timeout = TimeSpan.FromMinutes(5) });
         builder.Services.AddSingleton<FunctionInvoker>();
+        if (LocalCaptureFor(settings) is { } capture)
+        {
+            builder.Services.AddSingleton(sp => new LocalCapture(capture.Container, capture.Path, capture.Options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LocalCapture>>()));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalCapture>()); // stopped after the triggers: their last events are captured too
+        }
+
         builder.Services.AddSingleton<LocalTriggers>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalTriggers>());
         configure?.Invoke(builder.Services);
@@ -48,6 +55,21 @@ internal static partial class LocalFrontDoor
         app.MapPost("/admin/functions/{name}", InvokeNowAsync);
         app.MapGet("/", (LocalTriggers triggers) => Results.Content(triggers.Describe().ToJsonString(), "application/json"));
         return app;
+    }
+
+    /// <summary>Capture's container, path and windows for a run whose settings name a storage account.</summary>
+    private static (BlobContainerClient Container, Storage.Capture.CapturePath Path, LocalCaptureOptions Options)? LocalCaptureFor(LocalSettings settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Values.Select(v => KeyValuePair.Create(v.Key.Replace("__", ":", StringComparison.Ordinal), (string?)v.Value))).Build();
+        if (StorageAccount.TryFrom(configuration) is not { } account)
+        {
+            return null;
+        }
+
+        var options = LocalCaptureOptions.From(settings);
+        var hub = FunctionCatalog.All.Select(f => f.Trigger).OfType<EventHubTrigger>().First();
+        var path = Storage.Capture.CapturePath.Of(settings.Values.GetValueOrDefault("MirrorHub__fullyQualifiedNamespace", "127.0.0.1"), settings.Resolve(hub.EventHubName));
+        return (account.Container(options.Container), path, options);
     }
 
     /// <summary>Forwards a request to the handler unchanged, as the host does with <c>enableProxyingHttpRequest</c>.</summary>
@@ -199,15 +221,16 @@ internal sealed partial class LocalTriggers : BackgroundService
     private readonly List<LocalTimer> timers = [];
     private readonly ILogger<LocalTriggers> logger;
 
-    public LocalTriggers(LocalSettings settings, LocalRunnerOptions options, FunctionInvoker invoker, TimeProvider time, ILoggerFactory loggers)
+    public LocalTriggers(LocalSettings settings, LocalRunnerOptions options, FunctionInvoker invoker, TimeProvider time, ILoggerFactory loggers, LocalCapture? capture = null)
     {
+        Capture = capture;
         logger = loggers.CreateLogger<LocalTriggers>();
         foreach (var function in FunctionCatalog.All)
         {
             switch (function.Trigger)
             {
                 case EventHubTrigger hub:
-                    Hub ??= new LocalEventHub(settings.Resolve(hub.EventHubName), options.Partitions, time);
+                    Hub ??= new LocalEventHub(settings.Resolve(hub.EventHubName), options.Partitions, time, capture is null ? null : capture.Add);
                     consumers.Add(new LocalEventHubConsumer(Hub, function, settings.Resolve(hub.ConsumerGroup), invoker, new EventHubBatchOptions(options.MaxEventBatchSize), time, loggers.CreateLogger<LocalEventHubConsumer>()));
                     break;
                 case TimerTrigger timer:
@@ -218,6 +241,9 @@ internal sealed partial class LocalTriggers : BackgroundService
             }
         }
     }
+
+    /// <summary>Capture of the mirror hub to the storage account, when the run has one.</summary>
+    public LocalCapture? Capture { get; }
 
     /// <summary>The mirror hub every eventHubTrigger reads (one hub in this app).</summary>
     public LocalEventHub? Hub { get; }

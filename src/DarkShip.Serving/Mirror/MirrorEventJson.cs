@@ -115,6 +115,7 @@ public static class MirrorEventJson
 
     /// <summary>Reads an event written by <see cref="Write"/>.</summary>
     /// <exception cref="FormatException">It is not a mirror event this code can read.</exception>
+    /// <exception cref="UnsupportedSchemaException">It is a mirror event of another schema (a newer writer's).</exception>
     public static MirrorEvent Deserialize(ReadOnlySpan<byte> utf8Json)
     {
         try
@@ -125,7 +126,7 @@ public static class MirrorEventJson
             var schema = root.GetProperty("schema").GetInt32();
             if (schema != MirrorEvent.SchemaVersion)
             {
-                throw new FormatException($"mirror event schema {schema} is not supported (this build reads {MirrorEvent.SchemaVersion})");
+                throw new UnsupportedSchemaException(schema);
             }
 
             var groups = new Dictionary<string, MirroredGroup>(StringComparer.Ordinal);
@@ -237,4 +238,12 @@ public static class MirrorEventJson
 
         w.WriteEndObject();
     }
+}
+
+/// <summary>A mirror event of a schema this build does not read (written by a newer DarkShip).</summary>
+public sealed class UnsupportedSchemaException(int schema)
+    : FormatException($"mirror event schema {schema} is not supported (this build reads {MirrorEvent.SchemaVersion})")
+{
+    /// <summary>The event's schema.</summary>
+    public int Schema { get; } = schema;
 }
