@@ -29,31 +29,23 @@ internal sealed class TrafficSource
             return new Traffic(account.PredictionLog(), null);
         }
 
-        var blobs = account.Container(r.GetValue(container)!);
-        CapturePath path;
-        if (r.GetValue(capturePath) is { } given)
+        CapturePath? path = null;
+        if (r.GetValue(capturePath) is { } given && (path = CapturePath.Parse(given)) is null)
         {
-            if (CapturePath.Parse(given) is not { } parsed)
-            {
-                await error.WriteLineAsync($"{verb}: --capture-path '{given}' is not NAMESPACE/HUB.");
-                return null;
-            }
-
-            path = parsed;
+            await error.WriteLineAsync($"{verb}: --capture-path '{given}' is not NAMESPACE/HUB.");
+            return null;
         }
-        else
-        {
-            List<CapturePath> paths;
-            try
-            {
-                paths = await CaptureLogScanner.PathsAsync(blobs, cancellationToken);
-            }
-            catch (Azure.RequestFailedException e) when (e.Status == 404)
-            {
-                await error.WriteLineAsync($"{verb}: the container '{blobs.Name}' does not exist: is Capture on (bicep/modules/eventhubs.bicep), or is it another container (--container)?");
-                return null;
-            }
 
+        var blobs = account.Container(r.GetValue(container)!);
+        if (!await blobs.ExistsAsync(cancellationToken))
+        {
+            await error.WriteLineAsync($"{verb}: the container '{blobs.Name}' does not exist: is Capture on (bicep/modules/eventhubs.bicep), or is it another container (--container)?");
+            return null;
+        }
+
+        if (path is null)
+        {
+            var paths = await CaptureLogScanner.PathsAsync(blobs, cancellationToken);
             if (paths.Count != 1)
             {
                 await error.WriteLineAsync(paths.Count == 0

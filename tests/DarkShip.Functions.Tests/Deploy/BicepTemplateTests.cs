@@ -162,6 +162,23 @@ public sealed partial class BicepTemplateTests
     }
 
     [Fact]
+    public void The_local_runners_Capture_writes_where_and_when_the_deployed_Capture_does()
+    {
+        var hubs = BicepCompiler.Module("eventhubs");
+        var capture = BicepCompiler.OfType(hubs, "Microsoft.EventHub/namespaces/eventhubs").Single()["properties"]!["captureDescription"]!;
+        var defaults = new DarkShip.Functions.Local.LocalCaptureOptions();
+
+        Assert.Equal("[parameters('captureIntervalSeconds')]", (string?)capture["intervalInSeconds"]);
+        Assert.Equal(defaults.IntervalSeconds, (int)hubs["parameters"]!["captureIntervalSeconds"]!["defaultValue"]!);
+        Assert.Equal(defaults.SizeLimitBytes, (long)capture["sizeLimitInBytes"]!);
+        Assert.True((bool)capture["skipEmptyArchives"]!); // LocalCapture writes no file for an empty window
+        Assert.Equal("{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}", (string?)capture["destination"]!["properties"]!["archiveNameFormat"]);
+        Assert.Equal("ns/mirror/3/2026/01/02/03/04/05.avro", new Storage.Capture.CapturePath("ns", "mirror").BlobName("3", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)));
+        Assert.Equal(defaults.Container, (string)BicepCompiler.Module("storage")["parameters"]!["captureContainerName"]!["defaultValue"]!);
+        Assert.Equal(Storage.Capture.CapturePath.DefaultContainer, defaults.Container);
+    }
+
+    [Fact]
     public void The_reviews_template_defects_stay_fixed()
     {
         var main = BicepCompiler.MainTemplate;
