@@ -2,7 +2,8 @@
 # Export and replay throughput (issue 9): a private Azurite, a model log of N predictions over 24 hours
 # (each logged for a champion and a shadow, half of them labelled) and consumer and store features the
 # log does not hold (2,000 consumers, 200 stores; one snapshot per entity, and fifty across the day);
-# then, timed with each process's peak memory: `darkship export` of one version to CSV, to JSONL, to CSV
+# then, timed with each process's peak memory: `darkship export` of one version to CSV, to JSONL, to Parquet,
+# to CSV from the same predictions as Event Hubs Capture files (compared with the table's), to CSV
 # with --features (the extra features read as of each prediction, from entity histories), and
 # `darkship replay` of a model trained on that export with real XGBoost (tools/train_from_export.py).
 # Usage: benchmarks/export.sh [predictions, default 100000]
@@ -47,6 +48,9 @@ timed() { # label, output file, darkship arguments...: wall time, rows/s and the
 range=(--model bench --from 2026-11-01 --to 2026-11-02)
 timed "export csv" "$data/train.csv" export "${range[@]}" --version 1 --format csv --output "$data/train.csv"
 timed "export jsonl" "$data/train.jsonl" export "${range[@]}" --version 1 --format jsonl --output "$data/train.jsonl"
+timed "export parquet" "$data/train.parquet" export "${range[@]}" --version 1 --format parquet --output "$data/train.parquet"
+timed "export csv --source capture" "$data/train-capture.csv" export "${range[@]}" --version 1 --format csv --output "$data/train-capture.csv" --source capture
+cmp -s "$data/train.csv" "$data/train-capture.csv" && echo "export from Capture: identical to the export from the table" || echo "export from Capture: DIFFERS from the export from the table"
 timed "export csv --features (1 snapshot per entity)" "$data/train-pit.csv" export "${range[@]}" --version 1 --format csv --output "$data/train-pit.csv" --features "$data/manifest.json"
 timed "export csv --features (50 snapshots per entity)" "$data/train-pit50.csv" export "${range[@]}" --version 1 --format csv --output "$data/train-pit50.csv" --features "$data/manifest50.json"
 /usr/bin/python3 tools/train_from_export.py --input "$data/train-pit.csv" --manifest "$data/manifest.json" --output "$data/model.json" >/dev/null

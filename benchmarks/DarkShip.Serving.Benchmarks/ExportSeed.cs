@@ -13,7 +13,9 @@ using DarkShip.Serving.Predictions;
 /// demo's entity cardinality (2,000 consumers, 200 stores): groups <c>consumer</c> and <c>store</c> with
 /// one snapshot per entity in effect all day (and one written after it, which must never leak in), and
 /// groups <c>consumer50</c> and <c>store50</c> with 50 snapshots per entity across the day. Each
-/// prediction names its consumer and store under both groups' names.
+/// prediction names its consumer and store under both groups' names. The champion's predictions are also
+/// written as the mirror hub's Event Hubs Capture files would hold them (container <c>mirror-capture</c>, path
+/// <c>bench/mirror</c>, 4 partitions by consumer, 5-minute windows), for <c>export --source capture</c>.
 /// </summary>
 internal static class ExportSeed
 {
@@ -47,6 +49,7 @@ internal static class ExportSeed
 
         var entries = new List<PredictionLogEntry>();
         var labels = new List<LabelledPrediction>();
+        var capture = new CaptureWriter(account.Container(DarkShip.Storage.Capture.CapturePath.DefaultContainer));
         for (var i = 0; i < rows; i++)
         {
             var id = PredictionId.New(time);
@@ -56,6 +59,12 @@ internal static class ExportSeed
                 var entry = new PredictionLogEntry(id, "bench", version, arm, version == "1", time.GetUtcNow(), null, Entities(i),
                     features, [(float)random.NextDouble()], null, [], 2);
                 entries.Add(entry);
+                if (version == "1")
+                {
+                    await capture.AddAsync(i % Consumers % 4, new MirrorEvent(id, "bench", entry.Timestamp, null, entry.Entities, $"c{i % Consumers}",
+                        new Dictionary<string, MirroredGroup>(), new Dictionary<string, object>(), features, [], [new MirroredOutput("1", arm, entry.Scores, null, true)], 1, 2));
+                }
+
                 if (i % 2 == 0)
                 {
                     labels.Add(new LabelledPrediction(new LoggedPrediction(id, "bench", version, arm, version == "1", entry.Timestamp, entry.Scores), random.Next(2), entry.Timestamp.AddDays(5), null, null));
@@ -70,6 +79,7 @@ internal static class ExportSeed
         }
 
         await FlushAsync(log, outcomes, entries, labels);
+        await capture.FlushAsync();
         Console.WriteLine($"seeded {rows} predictions ({2 * rows} log rows, {rows / 2 * 2} labels) in {started.Elapsed.TotalSeconds:F1} s");
     }
 
@@ -88,6 +98,50 @@ internal static class ExportSeed
         await outcomes.SaveLabelsAsync(labels);
         entries.Clear();
         labels.Clear();
+    }
+
+    /// <summary>Capture files of <c>bench/mirror</c>: one per partition and 5-minute window of enqueue time.</summary>
+    private sealed class CaptureWriter(Azure.Storage.Blobs.BlobContainerClient container)
+    {
+        private static readonly DarkShip.Storage.Capture.CapturePath Path = new("bench", "mirror");
+        private readonly Dictionary<int, (DateTimeOffset Window, List<DarkShip.Storage.Capture.CapturedEvent> Events, long Sequence)> open = [];
+
+        public async Task AddAsync(int partition, MirrorEvent e)
+        {
+            var enqueued = e.Timestamp.AddMilliseconds(50); // the mirror sends shortly after the prediction
+            var window = new DateTimeOffset(enqueued.UtcTicks - (enqueued.UtcTicks % TimeSpan.FromMinutes(5).Ticks), TimeSpan.Zero);
+            if (open.TryGetValue(partition, out var current) && current.Window != window)
+            {
+                await WriteAsync(partition, current.Window, current.Events);
+                open[partition] = current = (window, [], current.Sequence);
+            }
+            else if (!open.ContainsKey(partition))
+            {
+                await container.CreateIfNotExistsAsync();
+                open[partition] = current = (window, [], 0);
+            }
+
+            current.Events.Add(new(current.Sequence, current.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), enqueued, MirrorEventJson.Serialize(e), e.PartitionKey));
+            open[partition] = (current.Window, current.Events, current.Sequence + 1);
+        }
+
+        public async Task FlushAsync()
+        {
+            foreach (var (partition, (window, events, _)) in open)
+            {
+                await WriteAsync(partition, window, events);
+            }
+
+            open.Clear();
+        }
+
+        private async Task WriteAsync(int partition, DateTimeOffset window, List<DarkShip.Storage.Capture.CapturedEvent> events)
+        {
+            using var file = new MemoryStream();
+            DarkShip.Storage.Capture.CaptureFile.Write(file, events);
+            file.Position = 0;
+            await container.GetBlobClient(Path.BlobName(partition.ToString(System.Globalization.CultureInfo.InvariantCulture), window)).UploadAsync(file, overwrite: true);
+        }
     }
 
     private sealed class ManualClock(DateTimeOffset now) : TimeProvider

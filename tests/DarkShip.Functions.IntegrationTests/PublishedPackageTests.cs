@@ -106,6 +106,7 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
 
             Assert.True(status == "joined", "the outcome never joined its logged prediction:\n" + log);
             await ExportsTheJoinedPredictionAsParquetAsync(predictionId!);
+            await ExportsACapturedPredictionAsync(predictionId!);
 
             using var invocation = await client.PostAsync("/DriftMonitor", new StringContent("""{"Data":{"timer":{"IsPastDue":false}},"Metadata":{}}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, invocation.StatusCode);
@@ -310,6 +311,44 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
             Assert.Equal(DemoSystem.LatestRow("store.csv", "s9")["category"], reader.GetString(1));
             Assert.Equal("VARCHAR", reader.GetString(2));
             Assert.Equal(250f, reader.GetFloat(3));
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>
+    /// <c>export --source capture</c> by the package (Apache.Avro through the trimmer): a Capture file holding the
+    /// mirror event of <paramref name="predictionId"/> is read back as its model-log row, with its outcome joined.
+    /// </summary>
+    private async Task ExportsACapturedPredictionAsync(string predictionId)
+    {
+        var at = Serving.Predictions.PredictionId.TimestampOf(predictionId)!.Value;
+        var mirrored = new Serving.Mirror.MirrorEvent(predictionId, "fraud", at, null, new Dictionary<string, string> { ["consumer"] = "c1" }, "c1",
+            new Dictionary<string, Serving.Mirror.MirroredGroup>(), new Dictionary<string, object> { ["amount"] = 250.0 },
+            [new("amount", 250f), new("hour_of_day", 3f)], [], [new Serving.Mirror.MirroredOutput("1", "champion", [0.25f], null, Served: true)], 1, 2);
+        var path = new Storage.Capture.CapturePath("pkg" + Guid.NewGuid().ToString("N")[..8], "mirror");
+        var container = DemoSystem.Account(azurite).Container(Storage.Capture.CapturePath.DefaultContainer);
+        await container.CreateIfNotExistsAsync();
+        using (var file = new MemoryStream())
+        {
+            Storage.Capture.CaptureFile.Write(file, [new Storage.Capture.CapturedEvent(0, "0", at.AddSeconds(1), Serving.Mirror.MirrorEventJson.Serialize(mirrored), "c1")]);
+            file.Position = 0;
+            await container.GetBlobClient(path.BlobName("0", at)).UploadAsync(file);
+        }
+
+        var output = Path.Combine(Path.GetTempPath(), $"darkship-package-{Guid.NewGuid():N}.csv");
+        try
+        {
+            var (code, text) = await RunAsync(package.Executable,
+                ["export", "--model", "fraud", "--version", "1", "--from", at.AddMinutes(-1).ToString("O"), "--to", at.AddMinutes(1).ToString("O"), "--output", output,
+                 "--source", "capture", "--capture-path", $"{path.Namespace}/{path.EventHub}", "--settings", "/nonexistent"],
+                new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(1));
+            Assert.True(code == 0, "export --source capture failed in the published package:\n" + text);
+            Assert.Contains("read 1 Capture files, 1 events; unreadable: 0 files, 0 blocks, 0 events", text, StringComparison.Ordinal);
+            var row = Assert.Single(DemoSystem.Csv(new FileInfo(output)));
+            Assert.Equal((predictionId, "1", "0.25", "250", "3"), (row["prediction_id"], row["label"], row["score"], row["amount"], row["hour_of_day"]));
         }
         finally
         {

@@ -14,6 +14,9 @@ public interface IPredictionLogScanner
     /// store, so the other versions' rows are never sent).
     /// </summary>
     IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, string? version = null, CancellationToken cancellationToken = default);
+
+    /// <summary>How many hours an export may read at once from this log (a source that holds an hour in memory to order it asks for fewer).</summary>
+    int HoursReadAhead => TrainingSetExporter.HoursAhead;
 }
 
 /// <summary>One model-log row with its key, so an export can resume after it.</summary>
@@ -44,7 +47,7 @@ public sealed record TrainingRow(LoggedRow Row, double? Label, DateTimeOffset? O
 /// </summary>
 public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore outcomes)
 {
-    /// <summary>Hour partitions read at once.</summary>
+    /// <summary>Hour partitions read at once (unless the log asks for fewer: <see cref="IPredictionLogScanner.HoursReadAhead"/>).</summary>
     public const int HoursAhead = 4;
 
     /// <summary>Rows an hour's reader may hold before the reader ahead of it has been drained.</summary>
@@ -68,7 +71,7 @@ public sealed class TrainingSetExporter(IPredictionLogScanner log, IOutcomeStore
             }
         }
 
-        for (var i = 0; i < HoursAhead; i++)
+        for (var i = 0; i < Math.Max(1, log.HoursReadAhead); i++)
         {
             StartNext();
         }

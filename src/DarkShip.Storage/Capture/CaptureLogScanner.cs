@@ -80,7 +80,7 @@ public sealed class CaptureReadReport
 /// was made in it; they are found in the files whose windows start from <see cref="Slack"/> before the hour to
 /// <see cref="Slack"/> after it (a window holds what was enqueued during it, and the mirror sends a little after
 /// the prediction). Files are listed by time prefix per partition, so a range reads only its blobs; each is
-/// streamed, never held whole. Nothing unreadable is skipped silently: <see cref="CaptureReadReport"/> counts it.
+/// streamed, never held whole; an hour's rows of the model are held to sort them (<see cref="HoursReadAhead"/>). Nothing unreadable is skipped silently: <see cref="CaptureReadReport"/> counts it.
 /// Shadow scores are not in Capture (ShadowScore writes them to the table only).
 /// </summary>
 public sealed class CaptureLogScanner(BlobContainerClient container, CapturePath path, MirroredPredictions predictions, CaptureReadReport report) : IPredictionLogScanner
@@ -89,6 +89,9 @@ public sealed class CaptureLogScanner(BlobContainerClient container, CapturePath
     public static readonly TimeSpan Slack = TimeSpan.FromMinutes(20);
 
     private Task<List<string>>? partitions;
+
+    /// <summary>An hour's rows are held in memory to put them in the table's order: two hours at a time, the one handed on and the next.</summary>
+    public int HoursReadAhead => 2;
 
     /// <inheritdoc />
     public async IAsyncEnumerable<LoggedRow> ReadHourAsync(string model, DateTimeOffset hour, string? after, string? version = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
