@@ -152,6 +152,29 @@ public sealed class RoundTripTests(AzuriteFixture azurite) : IDisposable
             Assert.False(row.RootElement.GetProperty("features").TryGetProperty("device_risk", out _));
         }
 
+        // Parquet carries it too, typed, with the category as its label, read back by DuckDB.
+        var parquet = new FileInfo(Path.Combine(folder.FullName, "train.parquet"));
+        Assert.Equal(0, await ExportCli.RunAsync(new TrainingSetExporter(account.PredictionLog(), account.Outcomes()), new ExportRange(model, from, to, "1", KeepUnlabelled: true), "parquet", parquet, false, error, CancellationToken.None, pointInTime, served));
+        var csvRows = exported.ToDictionary(r => r["prediction_id"]);
+        using (var duck = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:"))
+        {
+            duck.Open();
+            using var query = duck.CreateCommand();
+            query.CommandText = $"SELECT prediction_id, device_risk, store_category, typeof(device_risk), typeof(store_category) FROM read_parquet('{parquet.FullName}')";
+            using var reader = query.ExecuteReader();
+            var read = 0;
+            while (reader.Read())
+            {
+                var row = csvRows[reader.GetString(0)];
+                Assert.Equal(float.Parse(row["device_risk"], CultureInfo.InvariantCulture), reader.GetFloat(1));
+                Assert.Equal(Categories[int.Parse(row["store_category"], CultureInfo.InvariantCulture)], reader.GetString(2));
+                Assert.Equal(("FLOAT", "VARCHAR"), (reader.GetString(3), reader.GetString(4)));
+                read++;
+            }
+
+            Assert.Equal(Requests, read);
+        }
+
         // Train with real XGBoost, register, replay.
         var candidate = new FileInfo(Path.Combine(folder.FullName, "model.json"));
         var expectedScores = new FileInfo(Path.Combine(folder.FullName, "xgboost-scores.csv"));

@@ -97,10 +97,23 @@ internal sealed partial class LocalCapture(BlobContainerClient container, Captur
         }
     }
 
+    /// <summary>Longest the runner's stop waits for its open windows to be written.</summary>
+    public static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await WriteDueAsync(all: true, CancellationToken.None); // what the runner captured before it stopped is not lost
+        // What the runner captured before it stopped is written, within a limit: storage that is gone does not hold the stop.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(StopLimit);
+        await WriteDueAsync(all: true, limit.Token);
+        lock (gate)
+        {
+            foreach (var (partition, window) in due)
+            {
+                LogNotCaptured(logger, partition, window.Events.Count);
+            }
+        }
     }
 
     /// <summary>Writes every window that is full or whose time is up (every open one when <paramref name="all"/>).</summary>
@@ -120,20 +133,23 @@ internal sealed partial class LocalCapture(BlobContainerClient container, Captur
             due.Clear();
         }
 
-        foreach (var (partition, window) in writing)
+        for (var i = 0; i < writing.Count; i++)
         {
+            var (partition, window) = writing[i];
             try
             {
                 await WriteAsync(partition, window, cancellationToken);
                 FilesWritten++;
             }
-            catch (Exception e) when (e is RequestFailedException or HttpRequestException or OperationCanceledException or IOException)
+            catch (Exception e) when (e is RequestFailedException or HttpRequestException or OperationCanceledException or IOException or AggregateException)
             {
                 LogWriteFailed(logger, partition, window.Events.Count, e.Message);
                 lock (gate)
                 {
-                    due.Add((partition, window)); // tried again at the next tick
+                    due.AddRange(writing[i..]); // this one and the rest are tried again at the next tick: storage that refused one is not asked for the others now
                 }
+
+                return;
             }
         }
     }
@@ -180,6 +196,9 @@ internal sealed partial class LocalCapture(BlobContainerClient container, Captur
 
         return second;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Capture: the runner stopped before partition {Partition}'s window of {Events} events could be written; they are not in Capture")]
+    private static partial void LogNotCaptured(ILogger logger, string partition, int events);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Capture: partition {Partition}'s window of {Events} events could not be written, tried again shortly: {Reason}")]
     private static partial void LogWriteFailed(ILogger logger, string partition, int events, string reason);

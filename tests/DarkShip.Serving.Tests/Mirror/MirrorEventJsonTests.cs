@@ -36,7 +36,9 @@ public sealed class MirrorEventJsonTests
     [Fact]
     public void Deserialize_OtherSchema_IsAFormatError()
     {
-        Assert.Throws<FormatException>(() => MirrorEventJson.Deserialize("{\"schema\":2}"u8));
+        var newer = Assert.Throws<UnsupportedSchemaException>(() => MirrorEventJson.Deserialize("{\"schema\":2}"u8));
+        Assert.IsAssignableFrom<FormatException>(newer); // a reader that only knows FormatException still refuses it
+        Assert.Equal(2, newer.Schema); // and Capture's reader counts it apart from what is not an event at all
         Assert.Throws<FormatException>(() => MirrorEventJson.Deserialize("[1]"u8));
     }
 }
