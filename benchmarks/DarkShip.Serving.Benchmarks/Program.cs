@@ -16,7 +16,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 //   seed-log [--rows 100000]                 a model log to export (benchmarks/export.sh)
 //   outcomes [--models 10] [--outcomes 1000] one POST of outcomes joined to the model log (benchmarks/outcomes.sh)
 //   soak [--rate 100] [--minutes 10]         the whole local system at a fixed rate, a line a minute (benchmarks/soak.sh)
-//   shadow [--events 20000]                  ShadowScore's own cost with in-memory stores, one and two shadows (benchmarks/shadow.sh)
+//   shadow [--events 20000]                  ShadowScore's own cost with in-memory stores, one to three shadows (benchmarks/shadow.sh)
+//   shadow-http [--events 20000]             ShadowScore over HTTP on AzureWebJobsStorage, one and three shadows (benchmarks/shadow.sh)
 //   timers [--models 50]                     DriftMonitor and PromoteModels at fleet size on AzureWebJobsStorage (benchmarks/timers.sh)
 var mode = args.FirstOrDefault() ?? "inprocess";
 var rate = Option("--rate", mode == "http" ? 300 : 1000);
@@ -81,6 +82,15 @@ if (mode == "seed-log")
 }
 
 var (store, registry) = await DemoStoresAsync(demo);
+if (mode == "shadow-http")
+{
+    // shadow-http [--events 20000]: ShadowScore through its invocation path against Azurite.
+    var demoCache = new ModelCache(registry, registry, store, NullLogger<ModelCache>.Instance);
+    await demoCache.RefreshAsync();
+    await ShadowHttpBenchmark.RunAsync(await ShadowBenchmark.MirrorBodiesAsync(demoCache, store, new ServingOptions(), Option("--events", 20_000)), demo);
+    return;
+}
+
 if (mode == "shadow")
 {
     // shadow [--events 20000]: ShadowScore's own cost per instance with in-memory stores.

@@ -18,7 +18,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 /// per event, and the Table requests per 1,000 events the Table adapters would send for what ShadowScore
 /// wrote: model-log transactions (rows grouped by hour partition, 100 per transaction, as
 /// TablePredictionLog sends them) and aggregate window updates (a read and a conditional write each, as
-/// TableAggregateStore does them). Not yet: the invocation path over HTTP against Azurite.
+/// TableAggregateStore does them). The invocation path over HTTP against Azurite: <see cref="ShadowHttpBenchmark"/>.
 /// </summary>
 internal static class ShadowBenchmark
 {
@@ -102,7 +102,7 @@ internal static class ShadowBenchmark
     }
 
     /// <summary>Mirror events as the live path writes them, for random demo consumers and stores.</summary>
-    private static async Task<List<MirroredMessage>> MirrorBodiesAsync(ModelCache cache, InMemoryFeatureStore store, ServingOptions options, int count)
+    internal static async Task<List<MirroredMessage>> MirrorBodiesAsync(ModelCache cache, InMemoryFeatureStore store, ServingOptions options, int count)
     {
         var capture = new Capture();
         var reader = new FeatureReader(store, TimeProvider.System, options, NullLogger<FeatureReader>.Instance);

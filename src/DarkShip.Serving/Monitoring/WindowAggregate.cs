@@ -40,8 +40,16 @@ public sealed record Observation(
 /// <summary>A (champion, challenger) score pair kept for the rank correlation, with its sampling key.</summary>
 public readonly record struct RankPair(ulong Key, float Champion, float Challenger);
 
-/// <summary>Identifies a window: one model version, in one stage epoch (the instant its stage or share last changed), over one time window.</summary>
-public sealed record AggregateKey(string Model, string Version, DateTimeOffset Epoch, DateTimeOffset WindowStart);
+/// <summary>
+/// Identifies a window: one model version, in one stage epoch (the instant its stage or share last changed), over one
+/// time window; as ShadowScore writes it, of one hub <paramref name="Partition"/> (each partition's consumer writes its
+/// own row, so concurrent partitions never contend for one), and as stores read it, of all partitions summed ("").
+/// </summary>
+public sealed record AggregateKey(string Model, string Version, DateTimeOffset Epoch, DateTimeOffset WindowStart, string Partition = "")
+{
+    /// <summary>The window of every partition.</summary>
+    public AggregateKey Whole => Partition.Length == 0 ? this : this with { Partition = "" };
+}
 
 /// <summary>
 /// What one model version did over one time window of mirrored traffic, within one stage epoch:
@@ -150,6 +158,30 @@ public sealed class WindowAggregate
         }
 
         return added;
+    }
+
+    /// <summary>
+    /// One window of all partitions from its partitions' windows (<paramref name="parts"/>, of the same version and window):
+    /// counts and histograms added, each partition's watermark kept.
+    /// </summary>
+    public static WindowAggregate Combine(IReadOnlyList<WindowAggregate> parts)
+    {
+        if (parts.Count == 1 && parts[0].Key.Partition.Length == 0)
+        {
+            return parts[0];
+        }
+
+        var whole = new WindowAggregate(parts[0].Key.Whole, parts[0].Arm, parts[0].Prediction.Edges);
+        foreach (var part in parts)
+        {
+            whole.Merge(part);
+            foreach (var (partition, watermark) in part.Watermarks)
+            {
+                whole.Watermarks[partition] = Math.Max(watermark, whole.Watermarks.GetValueOrDefault(partition, long.MinValue));
+            }
+        }
+
+        return whole;
     }
 
     /// <summary>Adds <paramref name="other"/> (another window of the same version) into this one; watermarks are not merged.</summary>

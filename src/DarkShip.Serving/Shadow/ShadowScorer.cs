@@ -99,7 +99,7 @@ public sealed partial class ShadowScorer(
 
             var champion = e.Outputs.FirstOrDefault(o => o.Arm == PredictionService.ChampionArm && o.Error is null && o.Scores.Length > 0);
             var sampleKey = ShadowComparison.SampleKey(e.PredictionId);
-            ObserveLive(e, lineup, champion, message.SequenceNumber, sampleKey, windows);
+            ObserveLive(partition, e, lineup, champion, message.SequenceNumber, sampleKey, windows);
             if (lineup.Shadows.Count == 0)
             {
                 continue;
@@ -114,7 +114,7 @@ public sealed partial class ShadowScorer(
                 }
 
                 var (observation, entry) = await ScoreShadowAsync(shadow, e, champion, message.SequenceNumber, sampleKey, asOfReads, cancellationToken).ConfigureAwait(false);
-                Pend(windows, shadow, ShadowArm, e.Timestamp).Add(observation);
+                Pend(windows, partition, shadow, ShadowArm, e.Timestamp).Add(observation);
                 Record(shadow, observation);
                 if (entry is not null)
                 {
@@ -183,7 +183,7 @@ public sealed partial class ShadowScorer(
     }
 
     /// <summary>The live versions' answers, as the event carries them: counts, latency, the served input, and the experiment paired with the champion.</summary>
-    private void ObserveLive(MirrorEvent e, ModelLineup lineup, MirroredOutput? champion, long sequence, ulong sampleKey, Dictionary<AggregateKey, Pending> windows)
+    private void ObserveLive(string partition, MirrorEvent e, ModelLineup lineup, MirroredOutput? champion, long sequence, ulong sampleKey, Dictionary<AggregateKey, Pending> windows)
     {
         foreach (var output in e.Outputs)
         {
@@ -212,7 +212,7 @@ public sealed partial class ShadowScorer(
                     output.Served ? e.Degraded : null);
             }
 
-            Pend(windows, model, output.Arm, e.Timestamp).Add(observation);
+            Pend(windows, partition, model, output.Arm, e.Timestamp).Add(observation);
         }
     }
 
@@ -298,11 +298,12 @@ public sealed partial class ShadowScorer(
         return (observation, entry);
     }
 
-    private List<Observation> Pend(Dictionary<AggregateKey, Pending> windows, LoadedModel model, string arm, DateTimeOffset at)
+    /// <summary>The observations waiting for <paramref name="model"/>'s window of <paramref name="at"/>, in this partition's own row of it.</summary>
+    private List<Observation> Pend(Dictionary<AggregateKey, Pending> windows, string partition, LoadedModel model, string arm, DateTimeOffset at)
     {
         var length = TimeSpan.FromSeconds(options.WindowSeconds).Ticks;
         var start = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % length), TimeSpan.Zero);
-        var key = new AggregateKey(model.Version.Name, model.Version.Version, model.Version.ChangedAt.ToUniversalTime(), start);
+        var key = new AggregateKey(model.Version.Name, model.Version.Version, model.Version.ChangedAt.ToUniversalTime(), start, partition);
         if (!windows.TryGetValue(key, out var pending))
         {
             windows[key] = pending = new Pending(model, arm, []);

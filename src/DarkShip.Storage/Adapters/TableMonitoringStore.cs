@@ -9,11 +9,13 @@ namespace DarkShip.Storage.Adapters;
 
 /// <summary>
 /// Windowed aggregates in the <c>Aggregates</c> table: PK = <c>{model}~{version}</c>, RK =
-/// <c>{epoch ticks}_{window start yyyyMMddHHmmss}</c>, so one version's current stage epoch is one
-/// key-range query. The window itself is JSON (split over <c>Data</c>, <c>Data1</c>… to stay under the
+/// <c>{epoch ticks}_{window start yyyyMMddHHmmss}_{hub partition}</c>, so one version's current stage epoch is one
+/// key-range query. Each hub partition's consumer writes its own row of a window (a row without the partition
+/// part is a window of all of them, as written before partitions had rows of their own); a read sums a window's
+/// rows into one. The window itself is JSON (split over <c>Data</c>, <c>Data1</c>… to stay under the
 /// 64 KiB property limit); its counts are also plain columns for a human with Storage Explorer.
-/// Updates are read-modify-write with <c>If-Match</c>, retried on a conflict, so concurrent partitions
-/// never lose each other's counts.
+/// Updates are read-modify-write with <c>If-Match</c>, retried on a conflict (a re-delivered batch racing
+/// its first delivery), so no writer ever loses another's counts.
 /// </summary>
 public sealed class TableAggregateStore(TableClient table) : IAggregateStore
 {
@@ -29,15 +31,20 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
     /// <summary>The partition of one version's windows.</summary>
     public static string PartitionKey(string model, string version) => model + "~" + version;
 
-    /// <summary>The row of one window.</summary>
-    public static string RowKey(DateTimeOffset epoch, DateTimeOffset windowStart) =>
-        epoch.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "_" + windowStart.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+    /// <summary>The row of one window (of one hub partition, when given).</summary>
+    public static string RowKey(DateTimeOffset epoch, DateTimeOffset windowStart, string partition = "")
+    {
+        var key = epoch.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "_" + windowStart.UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)
+            + (partition.Length == 0 ? "" : "_" + partition);
+        TableKeys.Validate(key, nameof(partition)); // a partition id is the host's: checked, never trusted
+        return key;
+    }
 
     /// <inheritdoc />
     public async Task UpdateAsync(AggregateKey key, Func<WindowAggregate?, WindowAggregate?> update, CancellationToken cancellationToken = default)
     {
         var pk = PartitionKey(key.Model, key.Version);
-        var rk = RowKey(key.Epoch, key.WindowStart);
+        var rk = RowKey(key.Epoch, key.WindowStart, key.Partition);
         for (var attempt = 1; ; attempt++)
         {
             var stored = await table.GetOrNullAsync(pk, rk, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -91,7 +98,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
             // no table yet: no windows
         }
 
-        return [.. windows.OrderBy(w => w.Key.WindowStart)];
+        return [.. windows.GroupBy(w => w.Key.Whole).Select(g => WindowAggregate.Combine([.. g])).OrderBy(w => w.Key.WindowStart)];
     }
 
     private static AggregateKey ParseKey(string model, string version, string rowKey)
@@ -99,7 +106,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
         var parts = rowKey.Split('_');
         var epoch = new DateTimeOffset(long.Parse(parts[0], CultureInfo.InvariantCulture), TimeSpan.Zero);
         var start = DateTimeOffset.ParseExact(parts[1], "yyyyMMddHHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        return new AggregateKey(model, version, epoch, start);
+        return new AggregateKey(model, version, epoch, start, parts.Length > 2 ? string.Join('_', parts[2..]) : "");
     }
 
     private static string Data(TableEntity entity) => LongText.Read(entity, "Data");

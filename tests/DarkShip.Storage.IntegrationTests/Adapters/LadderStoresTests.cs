@@ -110,6 +110,40 @@ public sealed class LadderStoresTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Aggregates_EachPartitionWritesItsOwnRow_AndAReadSumsAWindowsRowsIntoOne()
+    {
+        var table = NewTable();
+        var store = new TableAggregateStore(table);
+        await store.EnsureCreatedAsync();
+        var whole = new AggregateKey("fraud", "2", At, At.AddMinutes(5));
+        var attempts = 0;
+
+        async Task WriteAsync(AggregateKey key, string partition, int count) =>
+            await store.UpdateAsync(key, stored =>
+            {
+                Interlocked.Increment(ref attempts);
+                var w = stored ?? new WindowAggregate(key, "shadow", Histogram.ProbabilityEdges);
+                w.Apply(partition, Enumerable.Range(0, count).Select(i => new Observation(i, ScoringOutcome.Scored, 3, 0.3f, [KeyValuePair.Create("amount", (float)i)], 0.2f, true, (ulong)i)), _ => Histogram.DecadeEdges);
+                return w;
+            });
+
+        // Eight partitions at once, each on its own row: nobody's write is refused, so every update runs once.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(p => WriteAsync(whole with { Partition = $"{p}" }, $"{p}", 10 + p)));
+        Assert.Equal(8, attempts);
+        await WriteAsync(whole, "legacy", 5); // a row written before partitions had their own
+
+        var rows = await table.QueryAsync<Azure.Data.Tables.TableEntity>().ToListAsync();
+        Assert.Equal(9, rows.Count);
+        Assert.Contains(rows, r => r.RowKey == TableAggregateStore.RowKey(At, At.AddMinutes(5), "7"));
+        var window = Assert.Single(await store.ReadAsync("fraud", "2", At, DateTimeOffset.MinValue));
+        Assert.Equal(whole, window.Key);
+        Assert.Equal(Enumerable.Range(10, 8).Sum() + 5, window.Count);
+        Assert.Equal(window.Count, window.Features["amount"].Total);
+        Assert.Equal(Enumerable.Range(0, 8).Select(p => ($"{p}", 9L + p)).Append(("legacy", 4L)).Order(), window.Watermarks.Select(w => (w.Key, w.Value)).Order());
+        Assert.Throws<ArgumentException>(() => TableAggregateStore.RowKey(At, At, "a/b")); // the host's partition id is checked, not trusted
+    }
+
+    [Fact]
     public async Task DeadLetters_KeepTheBodyAndReason_AndARedeliveryOverwritesItsOwnRow()
     {
         var table = NewTable();
