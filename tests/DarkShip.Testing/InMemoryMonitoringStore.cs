@@ -42,7 +42,7 @@ public sealed class InMemoryMonitoringStore : IAggregateStore, IDeadLetters
         {
             return Task.FromResult<IReadOnlyList<WindowAggregate>>([.. windows.Values
                 .Where(w => w.Key.Model == model && w.Key.Version == version && (epoch is null || w.Key.Epoch == epoch) && w.Key.WindowStart >= since)
-                .GroupBy(w => w.Key.Whole) // a window's partitions summed, as TableAggregateStore reads them
+                .GroupBy(w => w.Key.AllPartitions()) // a window's partitions summed, as TableAggregateStore reads them
                 .Select(g => WindowAggregate.Combine([.. g.Select(Copy)]))
                 .OrderBy(w => w.Key.WindowStart)]);
         }

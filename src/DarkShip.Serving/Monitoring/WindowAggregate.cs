@@ -47,8 +47,8 @@ public readonly record struct RankPair(ulong Key, float Champion, float Challeng
 /// </summary>
 public sealed record AggregateKey(string Model, string Version, DateTimeOffset Epoch, DateTimeOffset WindowStart, string Partition = "")
 {
-    /// <summary>The window of every partition.</summary>
-    public AggregateKey Whole => Partition.Length == 0 ? this : this with { Partition = "" };
+    /// <summary>The window of every partition (a method, not a property: a record prints its properties, and this one's own key would print it again).</summary>
+    public AggregateKey AllPartitions() => Partition.Length == 0 ? this : this with { Partition = "" };
 }
 
 /// <summary>
@@ -171,7 +171,7 @@ public sealed class WindowAggregate
             return parts[0];
         }
 
-        var whole = new WindowAggregate(parts[0].Key.Whole, parts[0].Arm, parts[0].Prediction.Edges);
+        var whole = new WindowAggregate(parts[0].Key.AllPartitions(), parts[0].Arm, parts[0].Prediction.Edges);
         foreach (var part in parts)
         {
             whole.Merge(part);

@@ -98,7 +98,7 @@ public sealed class TableAggregateStore(TableClient table) : IAggregateStore
             // no table yet: no windows
         }
 
-        return [.. windows.GroupBy(w => w.Key.Whole).Select(g => WindowAggregate.Combine([.. g])).OrderBy(w => w.Key.WindowStart)];
+        return [.. windows.GroupBy(w => w.Key.AllPartitions()).Select(g => WindowAggregate.Combine([.. g])).OrderBy(w => w.Key.WindowStart)];
     }
 
     private static AggregateKey ParseKey(string model, string version, string rowKey)

@@ -141,6 +141,7 @@ public sealed class LadderStoresTests(AzuriteFixture azurite)
         Assert.Equal(window.Count, window.Features["amount"].Total);
         Assert.Equal(Enumerable.Range(0, 8).Select(p => ($"{p}", 9L + p)).Append(("legacy", 4L)).Order(), window.Watermarks.Select(w => (w.Key, w.Value)).Order());
         Assert.Throws<ArgumentException>(() => TableAggregateStore.RowKey(At, At, "a/b")); // the host's partition id is checked, not trusted
+        Assert.Contains("Partition = 7", (whole with { Partition = "7" }).ToString(), StringComparison.Ordinal); // a key prints (in logs and errors) without printing itself again
     }
 
     [Fact]
