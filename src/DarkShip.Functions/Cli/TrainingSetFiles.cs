@@ -54,46 +54,59 @@ internal abstract class TrainingSetFile : IAsyncDisposable
     public static string F(float f) => f.ToString("R", CultureInfo.InvariantCulture);
 }
 
-/// <summary>Comma-separated values with a header; a missing feature value is empty.</summary>
-internal sealed class CsvTrainingSetFile(FileStream file, Columns? columns) : TrainingSetFile
+/// <summary>A text export, one line per row: written through a buffer, committed (flushed) every <see cref="CommitEvery"/> rows.</summary>
+internal abstract class LineTrainingSetFile(FileStream file) : TrainingSetFile
 {
     /// <summary>Rows between checkpoints.</summary>
     public const int CommitEvery = 500;
 
-    private readonly StreamWriter writer = new(file, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
     private int pending;
+
+    protected StreamWriter Writer { get; } = new(file, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
 
     public override bool CommitDue => pending >= CommitEvery;
 
     public override async ValueTask<bool> WriteAsync(ExportedRow row, CancellationToken cancellationToken)
     {
-        if (Columns is null)
-        {
-            Columns = columns ?? Columns.Of(row);
-            if (columns is null)
-            {
-                await writer.WriteLineAsync(Header(Columns).AsMemory(), cancellationToken);
-            }
-        }
-
-        if (!Columns.Fits(row))
+        if (await LineAsync(row, cancellationToken) is not { } line)
         {
             return false;
         }
 
-        await writer.WriteLineAsync(Line(row).AsMemory(), cancellationToken);
+        await Writer.WriteLineAsync(line.AsMemory(), cancellationToken);
         pending++;
         return true;
     }
 
     public override async ValueTask<long> CommitAsync(CancellationToken cancellationToken)
     {
-        await writer.FlushAsync(cancellationToken);
+        await Writer.FlushAsync(cancellationToken);
         pending = 0;
         return file.Position;
     }
 
-    public override async ValueTask DisposeAsync() => await writer.DisposeAsync();
+    public override async ValueTask DisposeAsync() => await Writer.DisposeAsync();
+
+    /// <summary>The row's line, or <see langword="null"/> when it does not fit the file.</summary>
+    protected abstract ValueTask<string?> LineAsync(ExportedRow row, CancellationToken cancellationToken);
+}
+
+/// <summary>Comma-separated values with a header; a missing feature value is empty.</summary>
+internal sealed class CsvTrainingSetFile(FileStream file, Columns? columns) : LineTrainingSetFile(file)
+{
+    protected override async ValueTask<string?> LineAsync(ExportedRow row, CancellationToken cancellationToken)
+    {
+        if (Columns is null)
+        {
+            Columns = columns ?? Columns.Of(row);
+            if (columns is null)
+            {
+                await Writer.WriteLineAsync(Header(Columns).AsMemory(), cancellationToken);
+            }
+        }
+
+        return Columns.Fits(row) ? Line(row) : null;
+    }
 
     private static string Header(Columns c) =>
         string.Join(",", Columns.Fixed.Concat(c.ScoreNames).Concat(c.Features.Select(Quote)).Concat(c.Added.Select(Quote)));
@@ -116,28 +129,9 @@ internal sealed class CsvTrainingSetFile(FileStream file, Columns? columns) : Tr
 }
 
 /// <summary>One JSON object per line; features as the model log holds them (a missing value is null). Versions may differ in features.</summary>
-internal sealed class JsonlTrainingSetFile(FileStream file) : TrainingSetFile
+internal sealed class JsonlTrainingSetFile(FileStream file) : LineTrainingSetFile(file)
 {
-    private readonly StreamWriter writer = new(file, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
-    private int pending;
-
-    public override bool CommitDue => pending >= CsvTrainingSetFile.CommitEvery;
-
-    public override async ValueTask<bool> WriteAsync(ExportedRow row, CancellationToken cancellationToken)
-    {
-        await writer.WriteLineAsync(Json(row).AsMemory(), cancellationToken);
-        pending++;
-        return true;
-    }
-
-    public override async ValueTask<long> CommitAsync(CancellationToken cancellationToken)
-    {
-        await writer.FlushAsync(cancellationToken);
-        pending = 0;
-        return file.Position;
-    }
-
-    public override async ValueTask DisposeAsync() => await writer.DisposeAsync();
+    protected override ValueTask<string?> LineAsync(ExportedRow row, CancellationToken cancellationToken) => ValueTask.FromResult<string?>(Json(row));
 
     private static string Json(ExportedRow row)
     {
