@@ -71,20 +71,10 @@ internal static class ExportCommand
             }
 
             var range = new ExportRange(r.GetValue(model)!, ToUtc(r.GetValue(from)), ToUtc(r.GetValue(to)), r.GetValue(version), !r.GetValue(dropUnlabelled));
-            Traffic? traffic;
-            try
-            {
-                traffic = await source.OpenAsync(r, account, manifests, "export", error, ct);
-            }
-            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
-            {
-                await error.WriteLineAsync($"export: Capture could not be listed: {e.Message}");
-                return 1;
-            }
-
+            var (traffic, failed) = await source.OpenAsync(r, account, manifests, "export", error, ct);
             if (traffic is null)
             {
-                return 2;
+                return failed;
             }
 
             var exporter = new TrainingSetExporter(traffic.Log, account.Outcomes());

@@ -48,20 +48,10 @@ internal static class ReplayCommand
             }
 
             var manifests = new RegisteredManifests(account.Registry(), account.Artifacts());
-            Traffic? traffic;
-            try
-            {
-                traffic = await source.OpenAsync(r, account, manifests, "replay", error, ct);
-            }
-            catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
-            {
-                await error.WriteLineAsync($"replay: Capture could not be listed: {e.Message}");
-                return 1;
-            }
-
+            var (traffic, failed) = await source.OpenAsync(r, account, manifests, "replay", error, ct);
             if (traffic is null)
             {
-                return 2;
+                return failed;
             }
 
             var cli = new ReplayCli(traffic.Log, account.Outcomes(), account.FeatureStore(), manifests, TimeProvider.System, r.InvocationConfiguration.Output, error);

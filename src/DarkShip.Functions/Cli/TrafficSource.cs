@@ -21,8 +21,24 @@ internal sealed class TrafficSource
 
     public IEnumerable<Option> Options => [source, container, capturePath];
 
-    /// <summary>The traffic the command line names, or <see langword="null"/> after telling <paramref name="error"/> why it cannot be read (<c>{verb}: …</c>).</summary>
-    public async Task<Traffic?> OpenAsync(ParseResult r, StorageAccount account, IServedManifests manifests, string verb, TextWriter error, CancellationToken cancellationToken)
+    /// <summary>
+    /// The traffic the command line names; or, after telling <paramref name="error"/> why it cannot be read
+    /// (<c>{verb}: …</c>), none and the verb's exit code: 2 for a bad option or a missing container, 1 when storage failed.
+    /// </summary>
+    public async Task<(Traffic? Traffic, int ExitCode)> OpenAsync(ParseResult r, StorageAccount account, IServedManifests manifests, string verb, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await TryOpenAsync(r, account, manifests, verb, error, cancellationToken) is { } traffic ? (traffic, 0) : (null, 2);
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+        {
+            await error.WriteLineAsync($"{verb}: Capture could not be listed: {e.Message}");
+            return (null, 1);
+        }
+    }
+
+    private async Task<Traffic?> TryOpenAsync(ParseResult r, StorageAccount account, IServedManifests manifests, string verb, TextWriter error, CancellationToken cancellationToken)
     {
         if (r.GetValue(source) != "capture")
         {
