@@ -13,6 +13,10 @@ wanted=()
 /usr/bin/python3 -c "import xgboost" 2>/dev/null || wanted+=(python3-xgboost)
 /usr/bin/python3 -c "import avro.datafile" 2>/dev/null || wanted+=(python3-avro)
 ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1' || wanted+=(libgomp1)
+# Chromium: the report page's browser test drives it (Playwright, with Debian's browser: nothing is downloaded);
+# fonts-liberation: Arial's metrics, which the report's charts are laid out with.
+[ -x /usr/bin/chromium ] || wanted+=(chromium)
+fc-list 2>/dev/null | grep -q 'LiberationSans-Regular' || wanted+=(fonts-liberation)
 if [ ${#wanted[@]} -gt 0 ]; then
   echo "test.sh: installing ${wanted[*]} (Debian)"
   apt=(apt-get); [ "$(id -u)" -eq 0 ] || apt=(sudo apt-get)

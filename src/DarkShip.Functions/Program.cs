@@ -17,6 +17,7 @@ var root = new RootCommand("DarkShip: serve machine-learning models from Azure F
     ModelsCommand.Create(),     // the registry and its ladder: register, shadow, experiment, promote, roll back, status
     MonitoringCommand.Drift(),  // DriftMonitor's latest reports, a bar per feature
     MonitoringCommand.Metrics(), // outcome metrics per version and window
+    ReportCommand.Create(),     // the model report: one self-contained HTML page
     ExportCommand.Create(),     // training sets from the model log, features as served, labels joined
     TrainCommand.Create(),      // an ML.NET challenger trained on an exported training set
     ReplayCommand.Create(),     // a candidate scored offline on logged traffic, compared as the shadow path does

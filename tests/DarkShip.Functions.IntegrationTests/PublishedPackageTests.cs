@@ -114,6 +114,7 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
 
             // The ML.NET challenger the package's own demo seed trained, scoring a mirrored prediction in ShadowScore.
             await ShadowScoresTheMLNetChallengerAsync(client, predictionId!, log);
+            await WritesTheReportAsync();
         }
         finally
         {
@@ -322,6 +323,31 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
     /// <c>export --source capture</c> by the package (Apache.Avro through the trimmer): a Capture file holding the
     /// mirror event of <paramref name="predictionId"/> is read back as its model-log row, with its outcome joined.
     /// </summary>
+    /// <summary>
+    /// <c>darkship report</c> from the trimmed package: the page with its charts, each drawn by OxyPlot and parsed back as XML
+    /// here, so a trimmed-away chart type cannot land.
+    /// </summary>
+    private async Task WritesTheReportAsync()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"darkship-report-{Guid.NewGuid():N}.html");
+        try
+        {
+            var (code, text) = await RunAsync(package.Executable, ["report", "fraud", "--output", file, "--settings", "/nonexistent"],
+                new Dictionary<string, string> { ["AzureWebJobsStorage"] = azurite.ConnectionString }, TimeSpan.FromMinutes(2));
+            Assert.True(code == 0, "report failed in the published package:\n" + text);
+            Assert.Matches(@"  v\S+ is the champion \(since ", text);
+            var html = await File.ReadAllTextAsync(file);
+            var charts = System.Text.RegularExpressions.Regex.Matches(html, "<figure class=\"chart ([a-z-]+)\" id=\"[a-z0-9]+\">(<svg.*?</svg>)</figure>", System.Text.RegularExpressions.RegexOptions.Singleline);
+            Assert.Contains(charts, c => c.Groups[1].Value == "overlaid");
+            Assert.Contains(charts, c => c.Groups[1].Value == "drift-strip");
+            Assert.All(charts, c => Assert.True(System.Xml.Linq.XElement.Parse(c.Groups[2].Value).Descendants().Count() > 10, c.Groups[1].Value));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private async Task ExportsACapturedPredictionAsync(string predictionId)
     {
         var at = Serving.Predictions.PredictionId.TimestampOf(predictionId)!.Value;

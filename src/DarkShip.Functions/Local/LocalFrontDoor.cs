@@ -54,14 +54,19 @@ internal static partial class LocalFrontDoor
         app.MapPost("/eventhubs/{hub}/messages", ReceiveEventsAsync);
         app.MapPost("/admin/functions/{name}", InvokeNowAsync);
         app.MapGet("/", (LocalTriggers triggers) => Results.Content(triggers.Describe().ToJsonString(), "application/json"));
+        var configuration = Configuration(settings);
+        LocalReportPage.Map(app, StorageAccount.TryFrom(configuration), configuration);
         return app;
     }
+
+    /// <summary>The app settings as configuration, as the handler reads them.</summary>
+    private static IConfiguration Configuration(LocalSettings settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings.Values.Select(v => KeyValuePair.Create(v.Key.Replace("__", ":", StringComparison.Ordinal), (string?)v.Value))).Build();
 
     /// <summary>Capture's container, path and windows for a run whose settings name a storage account.</summary>
     private static (BlobContainerClient Container, Storage.Capture.CapturePath Path, LocalCaptureOptions Options)? LocalCaptureFor(LocalSettings settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Values.Select(v => KeyValuePair.Create(v.Key.Replace("__", ":", StringComparison.Ordinal), (string?)v.Value))).Build();
-        if (StorageAccount.TryFrom(configuration) is not { } account)
+        if (StorageAccount.TryFrom(Configuration(settings)) is not { } account)
         {
             return null;
         }

@@ -192,8 +192,7 @@ public sealed partial class ModelPromoter(
                 continue;
             }
 
-            var next = rules.ShadowRamp.Where(step => step > shadow.SharePercent).Cast<double?>().FirstOrDefault();
-            if (next is { } share)
+            if (NextShadowShare(shadow, rules) is { } share)
             {
                 decisions.Add(await MoveAsync(new LadderCommand.Shadow(shadow.Name, shadow.Version, share), versions,
                     $"ramp: {stats.Samples} samples at {F(shadow.SharePercent)} % within bounds", stats, rules, cancellationToken).ConfigureAwait(false));
@@ -215,7 +214,12 @@ public sealed partial class ModelPromoter(
         }
     }
 
-    private static string? ShadowHold(ModelStats stats, PromotionRules rules)
+    /// <summary>The ramp's next share above the shadow's, or <see langword="null"/> at the top (next: an experiment).</summary>
+    public static double? NextShadowShare(ModelVersion shadow, PromotionRules rules) =>
+        rules.ShadowRamp.Where(step => step > shadow.SharePercent).Cast<double?>().FirstOrDefault();
+
+    /// <summary>Why a shadow with <paramref name="stats"/> in its current step does not climb yet, or <see langword="null"/> when it may.</summary>
+    public static string? ShadowHold(ModelStats stats, PromotionRules rules)
     {
         if (stats.Samples < rules.MinSamples)
         {

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace DarkShip.Functions.Tests.Architecture;
 
 /// <summary>
-/// The shape of the code: dependencies point one way (Scoring ← Scoring.MLNet/Scoring.Onnx ← Serving ← Storage/EventHubs ← Functions),
+/// The shape of the code: dependencies point one way (Scoring ← Scoring.MLNet/Scoring.Onnx ← Serving ← Storage/EventHubs/Reports ← Functions),
 /// and within the function app nothing but the entry point reaches into the CLI verbs.
 /// </summary>
 public sealed partial class DependencyDirectionTests
@@ -15,6 +15,7 @@ public sealed partial class DependencyDirectionTests
     private static readonly Assembly Serving = typeof(DarkShip.Serving.Models.ModelLoader).Assembly;
     private static readonly Assembly Storage = typeof(DarkShip.Storage.StorageClients).Assembly;
     private static readonly Assembly EventHubs = typeof(DarkShip.EventHubs.EventHubProducerClient).Assembly;
+    private static readonly Assembly Reports = typeof(DarkShip.Reports.ReportPage).Assembly;
     private static readonly Assembly Functions = typeof(DarkShip.Functions.Hosting.HandlerApp).Assembly;
 
     public static TheoryData<string, string[]> Allowed => new()
@@ -25,14 +26,15 @@ public sealed partial class DependencyDirectionTests
         { "DarkShip.Serving", ["DarkShip.Scoring", "DarkShip.Scoring.MLNet", "DarkShip.Scoring.Onnx"] },
         { "DarkShip.Storage", ["DarkShip.Serving", "DarkShip.Scoring"] },
         { "DarkShip.EventHubs", ["DarkShip.Serving", "DarkShip.Scoring"] },
-        { "DarkShip.Functions", ["DarkShip.Serving", "DarkShip.Scoring", "DarkShip.Scoring.MLNet", "DarkShip.Scoring.Onnx", "DarkShip.Storage", "DarkShip.EventHubs"] },
+        { "DarkShip.Reports", ["DarkShip.Serving"] },
+        { "DarkShip.Functions", ["DarkShip.Serving", "DarkShip.Scoring", "DarkShip.Scoring.MLNet", "DarkShip.Scoring.Onnx", "DarkShip.Storage", "DarkShip.EventHubs", "DarkShip.Reports"] },
     };
 
     [Theory]
     [MemberData(nameof(Allowed))]
     public void EachProject_ReferencesOnlyTheProjectsBelowIt(string project, string[] allowed)
     {
-        var assembly = new[] { Scoring, MLNet, Onnx, Serving, Storage, EventHubs, Functions }.Single(a => a.GetName().Name == project);
+        var assembly = new[] { Scoring, MLNet, Onnx, Serving, Storage, EventHubs, Reports, Functions }.Single(a => a.GetName().Name == project);
 
         var ours = assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("DarkShip.", StringComparison.Ordinal)).ToList();
 
