@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole DarkShip system on this machine: Azurite (Table + Blob storage), the function
 # app's handler, and local stand-ins for the host's HTTP, Event Hubs and timer triggers.
-# Usage: ./run.sh [--port 7071] [--partitions 4]
+# Usage: ./run.sh [--port 7071] [--partitions 4] [--demo-traffic 20]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -36,4 +36,8 @@ echo "Azurite: tables http://127.0.0.1:10002, blobs http://127.0.0.1:10000 (data
 dotnet build src/DarkShip.Functions -c Release -o .build/darkship --nologo -v q -clp:ErrorsOnly
 # Demo features (consumer, store) and the demo fraud model as champion; a no-op when already seeded.
 dotnet .build/darkship/DarkShip.Functions.dll demo seed --folder demo --settings local.settings.json
-dotnet .build/darkship/DarkShip.Functions.dll local --settings local.settings.json "$@"
+# With the demo's callers (20 fraud predictions a second, each outcome shortly after), so the report page
+# (http://127.0.0.1:7071/report/fraud) shows the challengers climbing the ladder; --demo-traffic 0 sends none.
+demo=(--demo-traffic 20)
+for arg in "$@"; do [[ "$arg" == --demo-traffic* ]] && demo=(); done
+dotnet .build/darkship/DarkShip.Functions.dll local --settings local.settings.json "${demo[@]}" "$@"

@@ -122,6 +122,42 @@ public sealed class ReportPageTests(AzuriteFixture azurite)
         Assert.Equal((2, $"report: '{model}' has no version '7' (registered: 1, 2)."), (version, versionError.Trim()));
     }
 
+    [Fact]
+    public async Task The_runners_demo_traffic_moves_a_challenger_up_the_ladder_and_the_live_page_shows_the_move()
+    {
+        // As ./run.sh runs it, on a model of the test's own and at a test's pace: the demo's callers, PromoteModels every 2 s.
+        var model = "fraud" + Guid.NewGuid().ToString("N")[..8];
+        var (account, registry, artifacts, audit) = await DemoSystem.SeedAsync(azurite);
+        var cli = new ModelsCli(registry, artifacts, audit, account.Aggregates(), account.FeatureStore(), TimeProvider.System, TextWriter.Null, TextWriter.Null);
+        var actor = new LadderActor("it@test", "demo traffic");
+        Assert.Equal(0, await cli.RegisterAsync(model, DemoSystem.Model("fraud"), DemoSystem.Manifest(model, "fraud"), "1", actor, CancellationToken.None));
+        Assert.Equal(0, await cli.MoveAsync(new LadderCommand.Promote(model, "1"), actor, CancellationToken.None));
+        Assert.Equal(0, await cli.RegisterAsync(model, DemoSystem.Model("fraud-challenger"), DemoSystem.Manifest(model, "fraud-challenger"), "2", actor, CancellationToken.None));
+        Assert.Equal(0, await cli.RulesAsync(model, ["minSamples=20", "maxPredictionPsi=50", "minGuardrailSamples=100000"], CancellationToken.None));
+        Assert.Equal(0, await cli.MoveAsync(new LadderCommand.Shadow(model, "2", 10), actor, CancellationToken.None));
+        var settings = DemoSystem.Settings(azurite, new Dictionary<string, string> { ["PromoteModelsSchedule"] = "*/2 * * * * *" });
+
+        await using var run = await LocalRun.StartAsync(new LocalRunnerOptions(Port: 0, DemoTraffic: new LocalDemoTrafficOptions(50, model, TimeSpan.FromSeconds(2))), settings, CancellationToken.None);
+        using var client = new HttpClient { BaseAddress = new Uri(run.Url) };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        while ((await registry.ReadIfChangedAsync(null, deadline.Token))!.Of(model).Single(v => v.Version == "2").SharePercent < 100)
+        {
+            await Task.Delay(250, deadline.Token);
+        }
+
+        var page = await client.GetStringAsync($"/report/{model}?hours=1", deadline.Token);
+        Assert.Matches(@"<td>v2</td><td>shadow: shadow 10 % → shadow 100 %</td><td>PromoteModels</td><td>ramp: \d+ samples at 10 % within bounds</td>", page);
+        Assert.Contains("<meta http-equiv=\"refresh\" content=\"30\">", page, StringComparison.Ordinal);
+        // The demo's outcomes reach the model log's predictions: JoinOutcomes finds labels to join (the deadline fails the test otherwise).
+        var outcomes = account.Outcomes();
+        while (await outcomes.ReadLabelsAsync(model, "1", DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1), deadline.Token).CountAsync(deadline.Token) == 0)
+        {
+            using var join = await client.PostAsync("/admin/functions/JoinOutcomes", null, deadline.Token);
+            Assert.Equal(HttpStatusCode.Accepted, join.StatusCode);
+            await Task.Delay(500, deadline.Token);
+        }
+    }
+
     private static async Task<(int Exit, string Output, string Error)> ReportAsync(params string[] args)
     {
         using var output = new StringWriter();

@@ -24,7 +24,7 @@ internal static class DemoCommand
     public const string MLNetVersion = "3";
 
     /// <summary>The demo's promotion rules: the defaults, with sample counts a laptop reaches in minutes.</summary>
-    public static readonly IReadOnlyList<string> DemoRules = ["minSamples=200", "minGuardrailSamples=50"];
+    public static readonly IReadOnlyList<string> DemoRules = ["minSamples=100", "minGuardrailSamples=50", "minOutcomes=200"];
 
     public static Command Create()
     {

@@ -11,12 +11,20 @@ internal static class LocalCommand
         var port = new Option<int>("--port") { Description = "Port of the local front door on 127.0.0.1.", DefaultValueFactory = _ => 7071 };
         var settings = new Option<FileInfo>("--settings") { Description = "A local.settings.json whose Values are the app settings.", DefaultValueFactory = _ => new FileInfo("local.settings.json") };
         var partitions = new Option<int>("--partitions") { Description = "Partitions of the in-memory mirror hub.", DefaultValueFactory = _ => 4 };
+        var demoTraffic = new Option<double>("--demo-traffic") { Description = "Send the demo's callers: this many fraud predictions a second, each with its outcome shortly after (0: none; ./run.sh sends 20).", DefaultValueFactory = _ => 0 };
         var command = new Command("local", "Run the whole system on this machine: the handler, and stand-ins for the host's HTTP, Event Hubs and timer triggers.")
         {
-            port, settings, partitions,
+            port, settings, partitions, demoTraffic,
         };
+        demoTraffic.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is < 0 or > 1000)
+            {
+                r.AddError("--demo-traffic must be 0 to 1000 predictions a second.");
+            }
+        });
         command.SetAction((result, cancellationToken) => RunAsync(
-            new LocalRunnerOptions(result.GetValue(port), result.GetValue(partitions)),
+            new LocalRunnerOptions(result.GetValue(port), result.GetValue(partitions), DemoTraffic: new LocalDemoTrafficOptions(result.GetValue(demoTraffic))),
             LocalSettings.Load(result.GetValue(settings)!.FullName),
             result.InvocationConfiguration.Output,
             cancellationToken));
@@ -35,6 +43,7 @@ internal static class LocalCommand
               outcomes     POST {{url}}/api/outcomes
               mirror hub   POST {{url}}/eventhubs/{{run.Triggers.Hub?.Name}}/messages -> ShadowScore ({{options.Partitions}} partitions)
               timers       {{string.Join(", ", run.Triggers.Schedules.Select(s => $"{s.Key} '{s.Value}'"))}}  (run one now: POST {{url}}/admin/functions/{name})
+              report       GET  {{url}}/report/fraud   (a model's ladder, shadow comparisons, outcomes and drift; reloads itself){{(options.DemoTraffic is { Rate: > 0 } demo ? $"\n  demo traffic {demo.Rate} fraud predictions/s, each with its outcome {demo.Delay.TotalSeconds:0} s later (--demo-traffic 0: none)" : "")}}
             Try it:
               curl -s -X POST {{url}}/api/predict/fraud -H 'content-type: application/json' -d '{{sampleBody}}'
             Press Ctrl-C to stop.

@@ -11,7 +11,8 @@ namespace DarkShip.Functions.Local;
 /// <param name="Port">Where the front door listens on 127.0.0.1 (0 picks a free port).</param>
 /// <param name="Partitions">Partitions of the in-memory mirror hub.</param>
 /// <param name="MaxEventBatchSize">Most events per ShadowScore invocation.</param>
-internal sealed record LocalRunnerOptions(int Port = 7071, int Partitions = 4, int MaxEventBatchSize = 100);
+/// <param name="DemoTraffic">Demo callers to send, when any (<see cref="LocalDemoTraffic"/>).</param>
+internal sealed record LocalRunnerOptions(int Port = 7071, int Partitions = 4, int MaxEventBatchSize = 100, LocalDemoTrafficOptions? DemoTraffic = null);
 
 /// <summary>
 /// The Functions host's part in a local run, on 127.0.0.1:<see cref="LocalRunnerOptions.Port"/>:
@@ -40,6 +41,12 @@ internal static partial class LocalFrontDoor
 
         builder.Services.AddSingleton<LocalTriggers>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalTriggers>());
+        if (options.DemoTraffic is { Rate: > 0 } demo)
+        {
+            builder.Services.AddSingleton(demo);
+            builder.Services.AddSingleton<LocalDemoTraffic>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalDemoTraffic>());
+        }
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
