@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Export;
 using DarkShip.Serving.Models;
 using DarkShip.Serving.Predictions;
@@ -56,7 +57,7 @@ internal static class ExportCommand
                 {
                     manifest = await ManifestFiles.ReadAsync("export", manifestFile, account.FeatureStore(), error, ct);
                 }
-                catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+                catch (Exception e) when (StorageFailure.Is(e, ct))
                 {
                     await error.WriteLineAsync($"export: the feature store could not be read: {e.Message}");
                     return 1;
@@ -166,7 +167,7 @@ internal static class ExportCli
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or Azure.RequestFailedException or HttpRequestException)
+        catch (Exception e) when (e is OperationCanceledException || StorageFailure.Is(e))
         {
             await SaveAsync(writer, checkpointFile, identity, position, rows, labelled);
             await progress.WriteLineAsync($"\nexport: stopped after {rows} rows ({e.Message}); run the same command again to resume.");

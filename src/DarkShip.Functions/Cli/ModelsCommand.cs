@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Ladder;
 using DarkShip.Serving.Models;
@@ -102,7 +103,7 @@ internal static class ModelsCommand
             var cli = new ModelsCli(registry, artifacts, events, account.Aggregates(), account.FeatureStore(), TimeProvider.System, output, error);
             return await action(cli, (who, why) => new LadderActor(who, why ?? "by hand"));
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or ModelArtifactException)
+        catch (Exception e) when (StorageFailure.Is(e, cancellationToken))
         {
             await error.WriteLineAsync($"models: the storage account could not be used: {e.Message}");
             return Failed;

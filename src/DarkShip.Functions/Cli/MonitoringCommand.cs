@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Monitoring;
 using DarkShip.Serving.Outcomes;
 using DarkShip.Serving.Registry;
@@ -47,7 +48,7 @@ internal static class MonitoringCommand
             var cli = new MonitoringCli(account.Registry(), account.Artifacts(), account.Drift(), account.Outcomes(), TimeProvider.System, result.InvocationConfiguration.Output, error);
             return await action(cli);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or ModelArtifactException)
+        catch (Exception e) when (StorageFailure.Is(e))
         {
             await error.WriteLineAsync($"{result.CommandResult.Command.Name}: the storage account could not be used: {e.Message}");
             return 1;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using DarkShip.Functions.Hosting;
 using DarkShip.Serving.Export;
 using DarkShip.Serving.Features;
 using DarkShip.Serving.Models;
@@ -113,7 +114,7 @@ internal sealed class ReplayCli(IPredictionLogScanner log, IOutcomeStore outcome
             await WriteAsync(model, candidateFile, candidate, from, to, report);
             return 0;
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or ModelArtifactException or OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException || StorageFailure.Is(e))
         {
             await error.WriteLineAsync($"\nreplay: stopped: {e.Message}");
             return 1;

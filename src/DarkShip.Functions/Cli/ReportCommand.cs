@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text;
 using DarkShip.Functions.Hosting;
 using DarkShip.Reports;
-using DarkShip.Serving.Registry;
 using DarkShip.Serving.Reports;
 
 namespace DarkShip.Functions.Cli;
@@ -63,7 +62,7 @@ internal static class ReportCommand
             await error.WriteLineAsync($"report: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or ModelArtifactException)
+        catch (Exception e) when (StorageFailure.Is(e, cancellationToken))
         {
             await error.WriteLineAsync($"report: the storage account could not be used: {e.Message}");
             return 1;

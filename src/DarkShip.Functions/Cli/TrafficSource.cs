@@ -31,7 +31,7 @@ internal sealed class TrafficSource
         {
             return await TryOpenAsync(r, account, manifests, verb, error, cancellationToken) is { } traffic ? (traffic, 0) : (null, 2);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException)
+        catch (Exception e) when (StorageFailure.Is(e, cancellationToken))
         {
             await error.WriteLineAsync($"{verb}: Capture could not be listed: {e.Message}");
             return (null, 1);
