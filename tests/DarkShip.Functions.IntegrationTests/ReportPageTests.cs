@@ -120,6 +120,17 @@ public sealed class ReportPageTests(AzuriteFixture azurite)
         Assert.Equal(2, empty);
         Assert.StartsWith("report: the range is empty", emptyError, StringComparison.Ordinal);
         Assert.Equal((2, $"report: '{model}' has no version '7' (registered: 1, 2)."), (version, versionError.Trim()));
+
+        // Storage that does not answer: exit 1, said in a line, no page written.
+        var gone = Path.Combine(folder.FullName, "gone.settings.json");
+        const string account = Storage.StorageEndpoints.DevelopmentAccount;
+        var deadPort = $"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={Storage.StorageEndpoints.DevelopmentKey};" +
+            $"TableEndpoint=http://127.0.0.1:9/{account};BlobEndpoint=http://127.0.0.1:9/{account}"; // nothing listens on port 9
+        await File.WriteAllTextAsync(gone, new JsonObject { ["Values"] = new JsonObject { ["AzureWebJobsStorage"] = deadPort } }.ToJsonString());
+        var (down, _, downError) = await ReportAsync(model, "--output", file + ".3", "--settings", gone);
+        Assert.Equal(1, down);
+        Assert.StartsWith("report: the storage account could not be used: ", downError, StringComparison.Ordinal);
+        Assert.False(File.Exists(file + ".3"));
     }
 
     [Fact]
@@ -209,21 +220,27 @@ public sealed class ReportPageTests(AzuriteFixture azurite)
             Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
         }
 
-        // ShadowScore has scored every request and its log rows are written; JoinOutcomes then joins every outcome to both versions.
+        // ShadowScore has counted every mirrored request (scored, or skipped when a busy machine's feature read ran out of
+        // time); then JoinOutcomes joins every outcome to each version that logged its prediction: all to the champion,
+        // the scored ones to the shadow.
         var aggregates = account.Aggregates();
-        while (Serving.Monitoring.ModelStats.From(await aggregates.ReadAsync(model, "2", null, DateTimeOffset.MinValue, deadline.Token)).Pairs < ids.Count)
+        Serving.Monitoring.ModelStats shadow;
+        while ((shadow = Serving.Monitoring.ModelStats.From(await aggregates.ReadAsync(model, "2", null, DateTimeOffset.MinValue, deadline.Token))).Samples + shadow.FeaturesUnavailable < ids.Count)
         {
             await Task.Delay(200, deadline.Token);
         }
 
         var outcomesStore = account.Outcomes();
-        while (await outcomesStore.ReadLabelsAsync(model, "2", DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1), deadline.Token).CountAsync(deadline.Token) < ids.Count)
+        async Task<int> LabelsAsync(string version) =>
+            await outcomesStore.ReadLabelsAsync(model, version, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(1), deadline.Token).CountAsync(deadline.Token);
+        while (await LabelsAsync("1") < ids.Count || await LabelsAsync("2") < shadow.Samples - shadow.Errors - shadow.TimedOut)
         {
             using var join = await client.PostAsync("/admin/functions/JoinOutcomes", null, deadline.Token);
             Assert.Equal(HttpStatusCode.Accepted, join.StatusCode);
             await Task.Delay(500, deadline.Token);
         }
 
+        Assert.True(shadow.Pairs > 0, "the shadow scored none of the requests");
         return (model, run, registry);
     }
 }

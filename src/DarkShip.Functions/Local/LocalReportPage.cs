@@ -1,7 +1,6 @@
 using System.Globalization;
 using DarkShip.Functions.Hosting;
 using DarkShip.Reports;
-using DarkShip.Serving.Registry;
 using DarkShip.Serving.Reports;
 
 namespace DarkShip.Functions.Local;
@@ -45,7 +44,7 @@ internal sealed class LocalReportPage(ModelReportBuilder builder, TimeProvider t
         {
             return Html(404, ReportPage.Problem("No such model", e.Message));
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or ModelArtifactException)
+        catch (Exception e) when (StorageFailure.Is(e, cancellationToken))
         {
             return Html(503, ReportPage.Problem("Storage unavailable", $"The storage account could not be read ({e.Message}). The page tries again in {RefreshSeconds} s."), retryAfter: true);
         }
