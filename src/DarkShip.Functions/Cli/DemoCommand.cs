@@ -13,9 +13,9 @@ namespace DarkShip.Functions.Cli;
 /// <summary>
 /// <c>darkship demo seed</c>: what <c>./run.sh</c> runs before it serves. Ingests the demo's consumer
 /// and store features, registers the demo <c>fraud</c> model (trained by demo/generate_demo.py with
-/// real XGBoost) as champion, version 1, its challenger, version 2, in the shadow at 1 % with demo
+/// real XGBoost) as champion, version 1, its challenger, version 2, in the shadow at 10 % with demo
 /// promotion rules small enough to watch it climb, and an ML.NET challenger, version 3, trained by
-/// <c>darkship train</c>'s use case on demo/train.csv, in the shadow at 1 % too. Every step goes through the ladder, so
+/// <c>darkship train</c>'s use case on demo/train.csv, in the shadow at 10 % too. Every step goes through the ladder, so
 /// <c>models history fraud</c> shows it. Running it again changes nothing that is already there.
 /// </summary>
 internal static class DemoCommand
@@ -25,6 +25,12 @@ internal static class DemoCommand
 
     /// <summary>The demo's promotion rules: the defaults, with sample counts a laptop reaches in minutes.</summary>
     public static readonly IReadOnlyList<string> DemoRules = ["minSamples=100", "minGuardrailSamples=50", "minOutcomes=200"];
+
+    /// <summary>
+    /// The demo's challengers start in the shadow at 10 % (the ramp's second step): at the demo's 5 predictions a second
+    /// they reach minSamples in a few minutes, and the ladder shows a move within one PromoteModels period.
+    /// </summary>
+    public const double DemoShadowShare = 10;
 
     public static Command Create()
     {
@@ -49,7 +55,7 @@ internal static class DemoCommand
 
     /// <summary>
     /// Ingests the demo's consumer and store features, registers the demo fraud model as champion
-    /// (version 1) and, when the folder has it, the challenger (version 2) in the shadow at 1 %, both
+    /// (version 1) and, when the folder has it, the challenger (version 2) in the shadow at 10 %, both
     /// through <see cref="ModelRegistration"/> as an operator would; the exit code of the first failure, else 0.
     /// </summary>
     public static async Task<int> SeedAsync(DemoStores stores, DirectoryInfo folder, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -90,10 +96,10 @@ internal static class DemoCommand
         switch (await RegisterAsync(registration, "2", challenger, actor, cancellationToken))
         {
             case RegistrationOutcome.Registered:
-                await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", "2", 1), actor, cancellationToken);
+                await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", "2", DemoShadowShare), actor, cancellationToken);
                 var rules = DemoRules.Aggregate((await stores.Registry.ReadAsync(cancellationToken)).RulesFor("fraud"), (r, set) => r.With(set));
                 await stores.Registry.TrySetRulesAsync("fraud", rules, cancellationToken);
-                await output.WriteLineAsync($"Registered fraud version 2 in the shadow at 1 % (demo rules: {string.Join(", ", DemoRules)}).");
+                await output.WriteLineAsync($"Registered fraud version 2 in the shadow at {DemoShadowShare} % (demo rules: {string.Join(", ", DemoRules)}).");
                 break;
             case RegistrationOutcome.AlreadyRegistered:
                 break;
@@ -106,7 +112,7 @@ internal static class DemoCommand
 
     /// <summary>
     /// The demo's ML.NET challenger, version 3: trained by <c>darkship train</c>'s use case (FastTree, seed 7)
-    /// on <c>demo/train.csv</c> for the champion's manifest, registered, and put in the shadow at 1 % beside
+    /// on <c>demo/train.csv</c> for the champion's manifest, registered, and put in the shadow at 10 % beside
     /// the XGBoost challenger, so <c>models status fraud</c> shows two formats. Skipped when it is there.
     /// </summary>
     private static async Task<int> SeedMLNetChallengerAsync(ModelRegistration registration, ModelLadder ladder, IModelRegistry registry, DirectoryInfo folder, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -134,8 +140,8 @@ internal static class DemoCommand
         switch (await registration.RegisterAsync(new RegistrationRequest("fraud", model.Model, model.Manifest, MLNetVersion), actor, cancellationToken))
         {
             case RegistrationOutcome.Registered:
-                await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", MLNetVersion, 1), actor, cancellationToken);
-                await output.WriteLineAsync($"Trained fraud version {MLNetVersion} with ML.NET (fasttree, validation auc {model.Validation?.Auc:0.000}) and put it in the shadow at 1 %.");
+                await ladder.ApplyAsync(new LadderCommand.Shadow("fraud", MLNetVersion, DemoShadowShare), actor, cancellationToken);
+                await output.WriteLineAsync($"Trained fraud version {MLNetVersion} with ML.NET (fasttree, validation auc {model.Validation?.Auc:0.000}) and put it in the shadow at {DemoShadowShare} %.");
                 return 0;
             case RegistrationOutcome.AlreadyRegistered:
                 return 0;

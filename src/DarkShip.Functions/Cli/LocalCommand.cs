@@ -11,7 +11,7 @@ internal static class LocalCommand
         var port = new Option<int>("--port") { Description = "Port of the local front door on 127.0.0.1.", DefaultValueFactory = _ => 7071 };
         var settings = new Option<FileInfo>("--settings") { Description = "A local.settings.json whose Values are the app settings.", DefaultValueFactory = _ => new FileInfo("local.settings.json") };
         var partitions = new Option<int>("--partitions") { Description = "Partitions of the in-memory mirror hub.", DefaultValueFactory = _ => 4 };
-        var demoTraffic = new Option<double>("--demo-traffic") { Description = "Send the demo's callers: this many fraud predictions a second, each with its outcome shortly after (0: none; ./run.sh sends 20).", DefaultValueFactory = _ => 0 };
+        var demoTraffic = new Option<double>("--demo-traffic") { Description = "Send the demo's callers: this many fraud predictions a second, each with its outcome shortly after (0: none; ./run.sh sends 5).", DefaultValueFactory = _ => 0 };
         var command = new Command("local", "Run the whole system on this machine: the handler, and stand-ins for the host's HTTP, Event Hubs and timer triggers.")
         {
             port, settings, partitions, demoTraffic,

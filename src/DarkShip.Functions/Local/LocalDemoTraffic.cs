@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace DarkShip.Functions.Local;
 
-/// <summary>What the local runner's demo traffic sends (<c>darkship local --demo-traffic 20</c>; <c>./run.sh</c> turns it on).</summary>
+/// <summary>What the local runner's demo traffic sends (<c>darkship local --demo-traffic 5</c>; <c>./run.sh</c> turns it on).</summary>
 /// <param name="Rate">Predictions per second; 0 sends none.</param>
 /// <param name="Model">The model it asks for.</param>
 /// <param name="OutcomeDelay">How long after its prediction an outcome is posted: the model log is written by then, as in life.</param>
