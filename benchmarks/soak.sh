@@ -2,10 +2,10 @@
 # The soak (issue 20; not in CI): a private Azurite, the demo seeded with the challenger shadowing at
 # 100 %, the whole local system in one process, predictions at a fixed rate for N minutes; a line a
 # minute with requests, errors, p50/p99, RSS and GC heap. Memory must be flat after warm-up.
-# Usage: benchmarks/soak.sh [rate, default 100] [minutes, default 10]
+# Usage: [AZURITE_IN_MEMORY=1] benchmarks/soak.sh [rate, default 10: what one Azurite on two cores carries] [minutes, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rate="${1:-100}"; minutes="${2:-10}"
+rate="${1:-10}"; minutes="${2:-10}"
 [ -d node_modules/azurite ] || npm ci --no-audit --no-fund
 dotnet build benchmarks/DarkShip.Serving.Benchmarks -c Release -o .build/bench-serving --nologo -v q -clp:ErrorsOnly
 source tools/private-azurite.sh
