@@ -134,7 +134,7 @@ public sealed class ModelReportBuilder(
         var windows = challenger.Buckets.Keys.Union(champion.Buckets.Keys).Order()
             .Select(start => new ComparisonWindow(start, Stats(challenger, start), Stats(champion, start)))
             .ToList();
-        return new ChallengerComparison(challenger.Version, champion.Version.Version, ModelStats.From([.. challenger.Buckets.Values]),
+        return new ChallengerComparison(challenger.Version, champion.Version.Version, ModelStats.From([sum]),
             sum.Prediction, sum.ChampionPrediction, sum.Delta, challenger.Manifest.Decision?.Threshold ?? 0.5, windows);
 
         static ModelStats Stats(Studied s, DateTimeOffset start) => s.Buckets.TryGetValue(start, out var w) ? ModelStats.From([w]) : ModelStats.Empty;
