@@ -306,6 +306,6 @@ public static class ReportPage
         .charts { display: flex; flex-wrap: wrap; gap: 8px 16px; }
         figure.chart { margin: 0; } figure.chart svg { max-width: 100%; height: auto; }
         footer { margin-top: 32px; color: #777; font-size: 12px; }
-        @media print { body { max-width: none; padding: 0; } section, article { break-inside: avoid-page; } details { display: none; } }
+        @media print { body { max-width: none; padding: 0; } figure.chart, tr, dl.figures, .conclusions { break-inside: avoid; } h2, h3 { break-after: avoid; } details { display: none; } }
         """;
 }
