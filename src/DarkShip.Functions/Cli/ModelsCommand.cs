@@ -219,7 +219,7 @@ internal sealed class ModelsCli
             .GroupBy(e => e.Version, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Last().Evidence.GetValueOrDefault("format") ?? "xgboost-json", StringComparer.Ordinal);
         var rows = new List<string[]>();
-        foreach (var v in versions.OrderBy(v => v.Stage switch { ModelStage.Champion => 0, ModelStage.Experiment => 1, ModelStage.Shadow => 2, _ => 3 }).ThenByDescending(v => v.ChangedAt))
+        foreach (var v in versions.OrderBy(v => v.Stage.ListingRank()).ThenByDescending(v => v.ChangedAt))
         {
             var stats = v.IsLive ? ModelStats.From(await aggregates.ReadAsync(model, v.Version, v.ChangedAt.ToUniversalTime(), DateTimeOffset.MinValue, cancellationToken)) : ModelStats.Empty;
             rows.Add([

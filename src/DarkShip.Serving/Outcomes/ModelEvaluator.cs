@@ -32,7 +32,7 @@ public sealed class ModelEvaluator(IModelRegistry registry, IModelArtifactStore 
     {
         var snapshot = await registry.ReadAsync(cancellationToken).ConfigureAwait(false);
         var results = new List<WindowMetrics>();
-        foreach (var version in (snapshot?.Of(model) ?? []).OrderBy(v => v.Stage switch { ModelStage.Champion => 0, ModelStage.Experiment => 1, ModelStage.Shadow => 2, _ => 3 }))
+        foreach (var version in (snapshot?.Of(model) ?? []).OrderBy(v => v.Stage.ListingRank()))
         {
             var labelled = new List<LabelledPrediction>();
             await foreach (var l in outcomes.ReadLabelsAsync(model, version.Version, from, to, cancellationToken).ConfigureAwait(false))

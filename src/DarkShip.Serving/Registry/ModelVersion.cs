@@ -22,6 +22,19 @@ public enum ModelStage
     RolledBack,
 }
 
+/// <summary>The order every listing shows a model's versions in: the champion, the experiment, the shadows, then the rest.</summary>
+public static class ModelStageOrder
+{
+    /// <summary>0 for the champion, 1 an experiment, 2 a shadow, 3 anything off the ladder.</summary>
+    public static int ListingRank(this ModelStage stage) => stage switch
+    {
+        ModelStage.Champion => 0,
+        ModelStage.Experiment => 1,
+        ModelStage.Shadow => 2,
+        _ => 3,
+    };
+}
+
 /// <summary>One version of a model in the registry (the <c>Models</c> table: PK = name, RK = version).</summary>
 /// <param name="Name">The model's name.</param>
 /// <param name="Version">Its version label.</param>

@@ -45,7 +45,7 @@ public sealed class ModelReportBuilder(
         var champion = versions.Where(v => v.Stage == ModelStage.Champion).MaxBy(v => v.ChangedAt);
         var subjects = versions
             .Where(v => version is null ? v.IsLive : v.Version == version || v == champion)
-            .OrderBy(v => v.Stage switch { ModelStage.Champion => 0, ModelStage.Experiment => 1, ModelStage.Shadow => 2, _ => 3 })
+            .OrderBy(v => v.Stage.ListingRank())
             .ThenBy(v => v.ChangedAt)
             .ToList();
 
