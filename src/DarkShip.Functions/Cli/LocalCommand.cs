@@ -118,11 +118,16 @@ internal sealed class LocalRun : IAsyncDisposable
         await handler.DisposeAsync();
     }
 
-    /// <summary>Polls <c>GET /</c> as the host does before it sends any invocation.</summary>
+    /// <summary>
+    /// Asks <c>GET /</c> as the host does before it sends any invocation, until it answers 200: the handler
+    /// holds that answer until it has read the registry (503 after <c>Serving:ModelLoadWaitSeconds</c>), so
+    /// one request usually suffices; refused connections (not listening yet) are retried every 50 ms, for 30 s.
+    /// </summary>
     private static async Task WaitUntilReadyAsync(Uri handler, CancellationToken cancellationToken)
     {
-        using var client = new HttpClient { BaseAddress = handler, Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; attempt < 600; attempt++) // 30 s: readiness waits for the first registry read
+        using var client = new HttpClient { BaseAddress = handler, Timeout = TimeSpan.FromSeconds(10) };
+        var started = TimeProvider.System.GetTimestamp();
+        while (TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(30))
         {
             try
             {
@@ -132,7 +137,7 @@ internal sealed class LocalRun : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
             }
 

@@ -18,7 +18,7 @@ public sealed class ServingOptions
     /// <summary>How often the whole registry is read even when its revision did not move: a backstop, so a change that somehow did not move the revision is served within this time. Default 300 s.</summary>
     public int ModelFullReloadSeconds { get; set; } = 300;
 
-    /// <summary>How long a request or an invocation (ShadowScore, DriftMonitor) waits for the first registry read after start-up before it answers 503 or fails. Default 5 s.</summary>
+    /// <summary>How long a request, the readiness check (<c>GET /</c>) or an invocation (ShadowScore, DriftMonitor) waits for the first registry read after start-up before it answers 503 or fails. Default 5 s.</summary>
     public int ModelLoadWaitSeconds { get; set; } = 5;
 
     /// <summary>Most (group, entity) rows the feature TTL cache holds. Default 100,000.</summary>

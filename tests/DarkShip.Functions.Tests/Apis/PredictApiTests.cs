@@ -27,6 +27,41 @@ public sealed class PredictApiTests(InMemoryHandler factory) : IClassFixture<InM
     }
 
     [Fact]
+    public async Task Readiness_WaitsForTheFirstRegistryRead_AndAnswers200WhenItCompletes()
+    {
+        var registry = new GatedRegistry();
+        using var app = factory.WithWebHostBuilder(b => b.ConfigureServices(registry.Replace));
+        using var client = app.CreateClient();
+
+        var probe = client.GetAsync("/");
+        await registry.ReadStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(300);
+        Assert.False(probe.IsCompleted, "the readiness check answered before the registry was read");
+
+        registry.Open.SetResult();
+        using var response = await probe.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Readiness_Is503Problem_WhenTheRegistryIsNotReadWithinTheLoadWait()
+    {
+        var registry = new GatedRegistry();
+        using var app = factory.WithWebHostBuilder(b => b
+            .UseSetting("Serving:ModelLoadWaitSeconds", "1")
+            .ConfigureServices(registry.Replace));
+        using var client = app.CreateClient();
+
+        var started = TimeProvider.System.GetTimestamp();
+        using var response = await client.GetAsync("/");
+
+        var waited = TimeProvider.System.GetElapsedTime(started);
+        await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.InRange(waited, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(30));
+        registry.Open.SetResult();
+    }
+
+    [Fact]
     public async Task Predict_UnknownModel_Is404Problem()
     {
         using var client = factory.CreateClient();
@@ -183,4 +218,35 @@ public sealed class PredictApiTests(InMemoryHandler factory) : IClassFixture<InM
         Assert.Equal((int)status, doc.RootElement.GetProperty("status").GetInt32());
         return doc.RootElement.Clone();
     }
+}
+
+/// <summary>An in-memory registry whose reads wait until <see cref="Open"/> is set: a registry that has not answered yet.</summary>
+internal sealed class GatedRegistry : IModelRegistry
+{
+    public InMemoryModelRegistry Inner { get; } = new();
+
+    public TaskCompletionSource ReadStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Puts this registry behind the app's registry port, in-memory stores behind the others.</summary>
+    public void Replace(IServiceCollection services)
+    {
+        services.AddInMemoryStores(new InMemoryFeatureStore(), Inner);
+        var stores = (Stores)services.Last(d => d.ServiceType == typeof(Stores)).ImplementationInstance!;
+        services.AddSingleton(stores with { Registry = this });
+    }
+
+    public async Task<RegistrySnapshot?> ReadIfChangedAsync(string? knownRevision, CancellationToken cancellationToken = default)
+    {
+        ReadStarted.TrySetResult();
+        await Open.Task.WaitAsync(cancellationToken);
+        return await Inner.ReadIfChangedAsync(knownRevision, cancellationToken);
+    }
+
+    public Task<bool> TryAddAsync(ModelVersion version, CancellationToken cancellationToken = default) => Inner.TryAddAsync(version, cancellationToken);
+
+    public Task<bool> TryUpdateAsync(IReadOnlyList<ModelVersion> versions, CancellationToken cancellationToken = default) => Inner.TryUpdateAsync(versions, cancellationToken);
+
+    public Task<bool> TrySetRulesAsync(string model, PromotionRules rules, CancellationToken cancellationToken = default) => Inner.TrySetRulesAsync(model, rules, cancellationToken);
 }
