@@ -36,6 +36,8 @@ cd "$(dirname "$0")/.."
 source tools/private-azurite.sh
 start_private_azurite 10130
 export MirrorHub__fullyQualifiedNamespace="127.0.0.1:9"
+# The runtime settings Azure starts the handler with (bicep/modules/functionapp.bicep's app settings, RuntimeSettings.AppSettings).
+export DOTNET_EnableWriteXorExecute=0
 if [ "$tables" = yes ]; then
   # The Bicep's table list, created with the JavaScript SDK (so the packages measured do none of it).
   names=$(sed -n '/^var tableNames = \[/,/^\]/p' bicep/modules/storage.bicep | grep -o "'[A-Za-z]*'" | tr -d "'")

@@ -134,6 +134,8 @@ resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     Serving__AssignmentSalt: assignmentSalt
+    // The .NET runtime's own settings, read only at process start (RuntimeSettings.AppSettings: W^X off, ~40 ms of cold start).
+    DOTNET_EnableWriteXorExecute: '0'
   }
 }
 

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using DarkShip.Functions.Hosting;
 using DarkShip.Scoring.XGBoost;
 using DarkShip.Serving.Registry;
 
@@ -198,7 +199,7 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
         var start = new ProcessStartInfo(package.Executable, ["serve"]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = package.Folder };
         start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["AzureWebJobsStorage"] = azurite.ConnectionString;
-        foreach (var (name, value) in environment)
+        foreach (var (name, value) in RuntimeSettings.AppSettings.Concat(environment)) // the runtime settings Azure starts it with, then the test's
         {
             start.Environment[name] = value;
         }

@@ -63,6 +63,7 @@ public sealed partial class BicepTemplateTests
             AzureMonitorExport.AuthenticationSetting,
             "Serving__AssignmentSalt",
         };
+        read.UnionWith(RuntimeSettings.AppSettings.Keys);
         read.UnionWith(identityStorage);
         read.UnionWith(identityHub);
         read.UnionWith(FunctionCatalog.SettingDefaults.Keys);
@@ -75,9 +76,18 @@ public sealed partial class BicepTemplateTests
         }
 
         Assert.Equal(read.Order(StringComparer.Ordinal), set.Order(StringComparer.Ordinal));
+        Assert.All(RuntimeSettings.AppSettings, s => Assert.Equal(s.Value, (string?)settings[s.Key]));
         Assert.Equal("managedidentity", (string?)settings["AzureWebJobsStorage__credential"]);
         Assert.Equal("managedidentity", (string?)settings["MirrorHub__credential"]);
         Assert.Contains("Authorization=AAD", (string?)settings[AzureMonitorExport.AuthenticationSetting], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_start_up_measurement_starts_the_package_with_the_runtime_settings_Azure_starts_it_with()
+    {
+        var script = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "tools", "measure-startup.sh"));
+
+        Assert.All(RuntimeSettings.AppSettings, s => Assert.Contains($"export {s.Key}={s.Value}\n", script, StringComparison.Ordinal));
     }
 
     [Fact]
