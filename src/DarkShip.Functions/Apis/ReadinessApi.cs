@@ -11,7 +11,7 @@ internal static class ReadinessApi
     /// answer predictions with 503 and fail ShadowScore and DriftMonitor invocations), so the answer
     /// waits for that first read, at most <c>Serving:ModelLoadWaitSeconds</c>: 200 the moment it
     /// completes, 503 if it has not by then. An immediate 503 would tell the host "started" before
-    /// the instance is, and the host's polls would then compete with the read they wait for.
+    /// the instance is.
     /// </summary>
     public static IEndpointRouteBuilder MapReadiness(this IEndpointRouteBuilder app)
     {
