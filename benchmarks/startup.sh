@@ -11,9 +11,8 @@ runs="${1:-21}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ./publish.sh "$work/darkship" >/dev/null
-dotnet publish benchmarks/StartupFloor -c Release -r linux-x64 --self-contained --artifacts-path .build/publish-floor \
-  -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -p:PublishReadyToRunCrossgen2ExtraArgs=--instruction-set:x86-64-v3 \
-  -p:PublishTrimmed=true -p:DebugType=none -o "$work/floor" --nologo -v q -clp:ErrorsOnly
+dotnet publish benchmarks/StartupFloor -c Release -r linux-x64 --self-contained -p:DarkShipPackage=true --artifacts-path .build/publish-floor \
+  -o "$work/floor" --nologo -v q -clp:ErrorsOnly
 result=$(tools/measure-startup.sh "$work/darkship" "$work/floor" "$runs")
 echo "$result"
 darkship=$(echo "$result" | grep "of $work/darkship " | sed -E 's/.*median ([0-9]+).*/\1/')
