@@ -81,7 +81,7 @@ public sealed partial class PredictionService(
         span?.SetTag("model", model);
         span?.SetTag("rows", requests.Count);
         var started = time.GetTimestamp();
-        if (!await models.WaitUntilLoadedAsync(TimeSpan.FromSeconds(options.ModelLoadWaitSeconds), time, cancellationToken).ConfigureAwait(false))
+        if (!await models.WaitUntilLoadedAsync(options.ModelLoadWait, time, cancellationToken).ConfigureAwait(false))
         {
             return new PredictOutcome.Unavailable(model, "The model registry has not been read yet; try again shortly.");
         }
