@@ -84,6 +84,7 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
             (row[0], row[1]) = (250, 3);
             model.Predict(row, expected);
             Assert.Equal(expected[0], body.RootElement.GetProperty("score").GetSingle());
+            Assert.DoesNotContain(MappedAssemblies(handler), a => a.StartsWith("OpenTelemetry", StringComparison.Ordinal) || a.StartsWith("Azure.Monitor", StringComparison.Ordinal)); // no exporter configured
 
             // Features read from Table Storage by the trimmed SDK, the model log written, the outcome joined to it.
             using var withEntities = await client.PostAsJsonAsync("/api/predict/fraud", new { entities = new { consumer = "c1", store = "s9" }, features = new { amount = 250, hour_of_day = 3 } });
@@ -150,6 +151,7 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
             }
 
             Assert.True(Logged(log, "items lost"), "the mirror never gave up its event:\n" + log);
+            Assert.Contains("OpenTelemetry.dll", MappedAssemblies(handler)); // what the test without an exporter checks is absent
 
             // Scale-in: the platform stops the instance with SIGTERM; what was buffered is sent before it exits.
             using (var kill = Process.Start("kill", ["-TERM", handler.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
@@ -237,6 +239,11 @@ public sealed class PublishedPackageTests(AzuriteFixture azurite, PublishedPacka
 
         return (handler, log, client);
     }
+
+    /// <summary>The assembly files the process has mapped, i.e. loaded (Linux: <c>/proc/PID/maps</c>).</summary>
+    private static HashSet<string> MappedAssemblies(Process process) =>
+        File.ReadLines($"/proc/{process.Id}/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length == 6 && f[5].EndsWith(".dll", StringComparison.Ordinal))
+            .Select(f => Path.GetFileName(f[5])).ToHashSet(StringComparer.Ordinal);
 
     private static bool Logged(StringBuilder log, string text)
     {

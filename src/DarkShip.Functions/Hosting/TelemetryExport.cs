@@ -27,14 +27,24 @@ internal static class TelemetryExport
 
     public static void AddTelemetryExportIfConfigured(this WebApplicationBuilder builder)
     {
+        // Checked before anything of OpenTelemetry is touched: without an exporter's setting not even its
+        // assemblies load (PublishedPackageTests reads the handler's mapped files to check).
         var settings = builder.Configuration;
-        var azureMonitor = AzureMonitorExport.TryRead(settings);
-        var otlp = OtlpExport.TryRead(settings);
-        if (azureMonitor is null && otlp is null)
+        if (settings.Setting(AzureMonitorExport.ConnectionStringSetting) is null && settings.Setting(OtlpExport.EndpointSetting) is null)
         {
             return;
         }
 
+        AddTelemetryExport(builder);
+    }
+
+    /// <summary>Its own method, not inlined: compiling it loads the OpenTelemetry assemblies.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void AddTelemetryExport(WebApplicationBuilder builder)
+    {
+        var settings = builder.Configuration;
+        var azureMonitor = AzureMonitorExport.TryRead(settings);
+        var otlp = OtlpExport.TryRead(settings);
         var ratio = SamplingRatio(settings);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(
