@@ -11,6 +11,12 @@ internal static class HandlerApp
     /// <summary>The variable through which the host tells the handler where to listen.</summary>
     public const string PortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
+    /// <summary>The host's lifetime log category ("Now listening on", "Application started", …): warnings only unless <see cref="LifetimeLogLevelSetting"/> says otherwise.</summary>
+    public const string LifetimeCategory = "Microsoft.Hosting.Lifetime";
+
+    /// <summary>The setting that brings the lifetime lines back (<c>Logging__LogLevel__Microsoft.Hosting.Lifetime=Information</c>).</summary>
+    public const string LifetimeLogLevelSetting = "Logging:LogLevel:" + LifetimeCategory;
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // Only what the handler uses, because the host waits for readiness on every cold start:
@@ -33,6 +39,12 @@ internal static class HandlerApp
 
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = HandlerLimits.MaxRequestBodyBytes);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The host logs the worker's start itself; the four lifetime lines ("Now listening on", …) cost a cold
+        // start ~6 ms of console formatting (docs/performance.md). Logging__LogLevel__Microsoft.Hosting.Lifetime brings them back.
+        if (builder.Configuration[LifetimeLogLevelSetting] is null)
+        {
+            builder.Logging.AddFilter(LifetimeCategory, LogLevel.Warning);
+        }
         builder.Services.AddHostedService<AzureSdkLogs>();
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // bad bodies reach ProblemExceptionHandler
         builder.Services.AddDarkShip(builder.Configuration);
