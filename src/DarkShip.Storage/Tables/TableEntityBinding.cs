@@ -37,7 +37,6 @@ public static class TableEntityBinding
     /// <summary>The Azure.Data.Tables assembly version whose query code was read (package 12.13.0).</summary>
     public static readonly Version VerifiedVersion = new(12, 13, 0, 0);
 
-    private const string BinderTypeName = "Azure.Data.Tables.TablesTypeBinder";
     private static readonly Lazy<bool> Skipped = new(PutUnbuiltEntry);
 
     /// <summary>
@@ -51,23 +50,30 @@ public static class TableEntityBinding
     /// <see langword="false"/> the unbuilt entry, <see langword="null"/> none (tests: what a query left there).
     /// </summary>
     public static bool? IsBuilt(Type entityType) =>
-        BinderCache() is { } cache && cache.Contains(entityType) && cache[entityType] is { } entry ? !IsUnbuilt(entry) : null;
+        SdkBinderCache() is ({ } cache, _) && cache.Contains(entityType) && cache[entityType] is { } entry ? !IsUnbuilt(entry) : null;
 
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "No constructor is run; the entry's type is in Azure.Data.Tables, kept whole in the package (TrimmerRootAssembly).")]
+    [UnconditionalSuppressMessage("Trimming", "IL2077", Justification = "No constructor is run; the entry's type is in Azure.Data.Tables, kept whole in the package (TrimmerRootAssembly).")]
     private static bool PutUnbuiltEntry()
     {
-        if (typeof(TableEntity).Assembly.GetName().Version != VerifiedVersion || BinderCache() is not { } cache || EntryType() is not { } entryType)
+        if (typeof(TableEntity).Assembly.GetName().Version != VerifiedVersion || SdkBinderCache() is not ({ } cache, { } entryType))
         {
             return false;
         }
 
-        // A query that raced this and built the real binder loses it to the unbuilt entry: the same to every TableEntity query.
-        if (!cache.Contains(typeof(TableEntity)))
+        try
         {
-            cache[typeof(TableEntity)] = RuntimeHelpers.GetUninitializedObject(entryType);
-        }
+            // A query that raced this and built the real binder loses it to the unbuilt entry: the same to every TableEntity query.
+            if (!cache.Contains(typeof(TableEntity)))
+            {
+                cache[typeof(TableEntity)] = RuntimeHelpers.GetUninitializedObject(entryType);
+            }
 
-        return true;
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or MemberAccessException or NotSupportedException or InvalidCastException)
+        {
+            return false; // the storage clients work as the SDK made them, only the first query is slower
+        }
     }
 
     /// <summary>The binder's <c>_members</c> array is set by every constructor: an entry without it was never built.</summary>
@@ -75,29 +81,24 @@ public static class TableEntityBinding
     private static bool IsUnbuilt(object entry) =>
         entry.GetType().GetField("_members", BindingFlags.Instance | BindingFlags.NonPublic) is { } members && members.GetValue(entry) is null;
 
-    /// <summary>The SDK's cache of binders by entity type, or <see langword="null"/> when it is not where <see cref="VerifiedVersion"/> keeps it.</summary>
+    /// <summary>
+    /// The SDK's cache of binders by entity type (<c>ConcurrentDictionary&lt;Type, BoundTypeInfo&gt; _cache</c> of
+    /// <c>TablesTypeBinder.Shared</c>'s base class) and the type of its entries, or <see langword="null"/> when they are
+    /// not where <see cref="VerifiedVersion"/> keeps them.
+    /// </summary>
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Azure.Data.Tables is kept whole in the package (TrimmerRootAssembly); a type not found leaves the SDK alone.")]
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As above: its members are kept; one not found leaves the SDK alone.")]
-    private static IDictionary? BinderCache()
+    private static (IDictionary Cache, Type EntryType)? SdkBinderCache()
     {
-        var binderType = typeof(TableEntity).Assembly.GetType(BinderTypeName, throwOnError: false);
+        var binderType = typeof(TableEntity).Assembly.GetType("Azure.Data.Tables.TablesTypeBinder", throwOnError: false);
         var shared = binderType?.GetProperty("Shared", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null);
-        var field = CacheField(binderType);
-        return shared is null || field is null ? null : field.GetValue(shared) as IDictionary;
+        var field = binderType?.BaseType?.GetField("_cache", BindingFlags.Instance | BindingFlags.NonPublic);
+        if (shared is null || field is null || !field.FieldType.IsGenericType || field.FieldType.GetGenericTypeDefinition() != typeof(ConcurrentDictionary<,>)
+            || field.FieldType.GetGenericArguments() is not [var key, var entryType] || key != typeof(Type))
+        {
+            return null;
+        }
+
+        return field.GetValue(shared) is IDictionary cache ? (cache, entryType) : null;
     }
-
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "See BinderCache.")]
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "See BinderCache.")]
-    private static Type? EntryType() =>
-        CacheField(typeof(TableEntity).Assembly.GetType(BinderTypeName, throwOnError: false))?.FieldType.GetGenericArguments()[1];
-
-    /// <summary>The <c>ConcurrentDictionary&lt;Type, BoundTypeInfo&gt; _cache</c> field of the binder's base class.</summary>
-    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "See BinderCache.")]
-    private static FieldInfo? CacheField(Type? binderType) =>
-        binderType?.BaseType?.GetField("_cache", BindingFlags.Instance | BindingFlags.NonPublic) is { } field
-            && field.FieldType.IsGenericType
-            && field.FieldType.GetGenericTypeDefinition() == typeof(ConcurrentDictionary<,>)
-            && field.FieldType.GetGenericArguments()[0] == typeof(Type)
-            ? field
-            : null;
 }
