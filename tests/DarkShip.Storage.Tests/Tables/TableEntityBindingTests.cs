@@ -11,11 +11,10 @@ namespace DarkShip.Storage.Tests.Tables;
 /// </summary>
 public sealed class TableEntityBindingTests
 {
-    private static (TableClient Client, FakeTransport Transport) Client(string body) =>
-        ClientWith(new FakeTransport(new FakeResponse(200, body)));
+    private static TableClient Client(string body) => ClientWith(new FakeTransport(new FakeResponse(200, body)));
 
-    private static (TableClient Client, FakeTransport Transport) ClientWith(FakeTransport transport) =>
-        (new StorageClients(StorageEndpoints.FromConnectionString("UseDevelopmentStorage=true"), configure: options => options.Transport = transport).Table("features"), transport);
+    private static TableClient ClientWith(FakeTransport transport) =>
+        new StorageClients(StorageEndpoints.FromConnectionString("UseDevelopmentStorage=true"), configure: options => options.Transport = transport).Table("features");
 
     [Fact]
     public void The_unbuilt_binder_is_put_for_the_referenced_SDK_version()
@@ -33,7 +32,7 @@ public sealed class TableEntityBindingTests
     [Fact]
     public async Task A_TableEntity_query_returns_every_property_and_never_builds_the_binder()
     {
-        var (client, _) = Client("""
+        var client = Client("""
             {"value":[{
               "odata.etag":"W/\"datetime'2026-12-02T06%3A00%3A00.1234567Z'\"",
               "PartitionKey":"c1","RowKey":"latest","Timestamp":"2026-12-02T06:00:00.1234567Z",
@@ -72,7 +71,7 @@ public sealed class TableEntityBindingTests
     {
         // What the shortcut stands on: the SDK builds a binder for the type of every query's rows. This one
         // it must build, and use, for a type of its own.
-        var (client, _) = Client("""{"value":[{"PartitionKey":"c1","RowKey":"latest","Text":"hello"}]}""");
+        var client = Client("""{"value":[{"PartitionKey":"c1","RowKey":"latest","Text":"hello"}]}""");
         Assert.Null(TableEntityBinding.IsBuilt(typeof(TextRow)));
 
         var rows = new List<TextRow>();
@@ -92,7 +91,7 @@ public sealed class TableEntityBindingTests
         var transport = new FakeTransport(
             new FakeResponse(204, null, ("ETag", "W/\"1\"")),
             new FakeResponse(200, """{"PartitionKey":"c1","RowKey":"latest","Text":"hello","Big":"7","Big@odata.type":"Edm.Int64"}""", ("ETag", "W/\"1\"")));
-        var (client, _) = ClientWith(transport);
+        var client = ClientWith(transport);
 
         await client.UpsertEntityAsync(new TableEntity("c1", "latest") { ["Text"] = "hello", ["Big"] = 7L });
         var read = (await client.GetEntityAsync<TableEntity>("c1", "latest")).Value;
